@@ -1,0 +1,1 @@
+"""Command-line entry point: the window by default, `doctor` and `keys` as subcommands."""

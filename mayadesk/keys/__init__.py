@@ -1,0 +1,1 @@
+"""Bring-your-own keys, kept only in the OS keyring."""

@@ -1,0 +1,1 @@
+"""One Session per tab, and the registry that caches each session's clients."""

@@ -1,0 +1,1 @@
+"""Text for speech, sentence splitting, TTS providers and the one audio output."""

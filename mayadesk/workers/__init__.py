@@ -1,0 +1,1 @@
+"""QThread turn workers: the only bridge from turn events to Qt signals."""

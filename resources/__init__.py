@@ -1,0 +1,1 @@
+"""Data files (menu, avatars, icons), read with importlib.resources so bundles work."""

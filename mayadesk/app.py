@@ -1,0 +1,113 @@
+"""Composition root: builds the QApplication, the qasync loop and the window, and wires them.
+
+Only what the first frame needs is imported here; the LLM and speech stacks (seconds of
+imports) are loaded later, off the UI thread, so the window appears as fast as a bare one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+
+log = logging.getLogger("mayadesk.app")
+
+_keep_alive: list[object] = []  # the signal wakeup sockets and notifier live as long as the app
+
+# Qt's multimedia plugins log loudly about optional libraries they could not load.
+QUIET_QT_CATEGORIES = "qt.multimedia.*=false"
+
+
+def has_display() -> bool:
+    """Whether Qt can open a window; without one QApplication would abort the process."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_gui(argv: list[str]) -> int:
+    """Open MayaDesk's window and run until it closes; return the process exit code."""
+    if not has_display():
+        print(
+            "mayadesk: no display found. Run MayaDesk from a desktop session, or set "
+            "DISPLAY (e.g. under `xvfb-run -a mayadesk`).",
+            file=sys.stderr,
+        )
+        return 1
+    os.environ.setdefault("QT_LOGGING_RULES", QUIET_QT_CATEGORIES)
+    from PySide6.QtGui import QIcon, QPixmap
+    from PySide6.QtWidgets import QApplication
+
+    import qasync  # after PySide6, so qasync binds to it
+
+    from mayadesk import APP_DISPLAY_NAME, APP_ID, APP_NAME
+    from mayadesk.paths import app_paths
+    from mayadesk.resources_access import read_bytes
+    from mayadesk.sessions.session import Session
+    from mayadesk.ui import theme
+    from mayadesk.ui.main_window import MainWindow
+
+    app = QApplication([argv[0] if argv else APP_NAME, *argv[1:]])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_DISPLAY_NAME)
+    app.setDesktopFileName(APP_ID)
+    icon = QPixmap()
+    icon.loadFromData(read_bytes("icons", "mayadesk.svg"))
+    app.setWindowIcon(QIcon(icon))
+
+    paths = app_paths().ensure()
+    theme.apply_scheme(app, theme.current_scheme())
+    window = MainWindow(paths, new_session=Session)
+    app.styleHints().colorSchemeChanged.connect(window.apply_color_scheme)
+    window.show()
+    log.info("Window shown")
+
+    quit_when_signalled(app)
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
+    app.lastWindowClosed.connect(app.quit)
+    with loop:
+        loop.run_until_complete(closed.wait())
+    return 0
+
+
+def quit_when_signalled(app: object) -> None:
+    """Quit cleanly (saving window state) on SIGTERM/SIGINT.
+
+    Python runs signal handlers only between bytecodes, and the Qt loop may sit in C++ for
+    a long time; a wakeup fd watched by a QSocketNotifier brings control back at once.
+    """
+    from PySide6.QtCore import QSocketNotifier
+    from PySide6.QtWidgets import QApplication
+
+    assert isinstance(app, QApplication)
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+
+    def on_wakeup() -> None:
+        try:
+            reader.recv(64)
+        except BlockingIOError:
+            return
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("Received signal %d, closing", signum)
+        for window in app.topLevelWidgets():
+            if window.isWindow() and window.isVisible():
+                window.close()
+        app.quit()
+
+    notifier.activated.connect(on_wakeup)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    _keep_alive.extend((reader, writer, notifier))

@@ -1,0 +1,85 @@
+"""Declared settings: each one named once with its type, default and purpose.
+
+Settings are what a user chooses (profiles, model, voice); they live in `settings.json` in
+the config dir. Window state (geometry, splitters) is kept elsewhere, and secrets never
+come here: keys live only in the OS keyring.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("mayadesk.config")
+
+CONFIG_VERSION = 1
+
+
+@dataclass
+class Settings:
+    """Everything a user can set, with defaults a first run can live with."""
+
+    profiles: list[str] = field(default_factory=lambda: ["default"])
+    """Names of key profiles (the keys themselves are in the keyring)."""
+    default_profile: str = "default"
+    """The profile a new tab uses."""
+    gemini_model: str = "gemini-flash-latest"
+    """Gemini model name; Google's alias for the current Flash model by default."""
+    temperature: float = 0.7
+    max_output_tokens: int = 1024
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["version"] = CONFIG_VERSION
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Settings:
+        """Build settings from a saved file, keeping defaults for unknown or mistyped values."""
+        settings = cls()
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            default = getattr(settings, f.name)
+            if isinstance(default, float) and isinstance(value, int):
+                value = float(value)
+            if type(value) is type(default):
+                setattr(settings, f.name, value)
+            else:
+                log.warning("Ignoring setting %s: expected %s", f.name, type(default).__name__)
+        return settings
+
+
+def load_settings(path: Path) -> Settings:
+    """Read settings; a missing file gives defaults, a broken one is kept aside with a warning."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("settings file is not a JSON object")
+    except ValueError as error:
+        aside = path.with_suffix(".broken.json")
+        os.replace(path, aside)
+        log.warning("Settings file was unreadable (%s); moved it to %s", error, aside)
+        return Settings()
+    return Settings.from_json(data)
+
+
+def save_settings(path: Path, settings: Settings) -> None:
+    """Write atomically, so a crash mid-write never leaves a half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=".settings-", delete=False
+    ) as handle:
+        json.dump(settings.to_json(), handle, indent=2)
+        handle.write("\n")
+    os.replace(handle.name, path)

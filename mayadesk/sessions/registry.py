@@ -1,0 +1,363 @@
+"""The per-session cache of LLM and TTS clients, shared by every worker thread.
+
+Creating a client is slow (SDK set-up, connection pools) and a tab makes many requests with
+the same key, so each session keeps its clients until its key, its tools, or the session
+itself changes. Workers of different tabs run in parallel, so the cache is guarded by one lock
+that is never held while a client is being created or closed: a slow factory for one tab must
+not stall the others. The price is double-checked locking — a creator re-checks under the lock
+and, if another thread won the race with a matching client, adopts that one and closes its own.
+
+Keys never enter the registry's structures or its logs; only keyed hashes of them
+(`keyhash.KeyHasher`) do, so a changed key is noticed without the key being kept. Plain Python
+threading, no Qt: workers are QThreads, but the registry does not need to know.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+import time
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Generic, Literal, TypeVar, cast
+
+from mayadesk.sessions.keyhash import KeyHasher
+
+log = logging.getLogger("mayadesk.sessions")
+
+LLMT = TypeVar("LLMT")
+TTST = TypeVar("TTST")
+Kind = Literal["llm", "tts"]
+
+_MISS: Final = object()
+
+
+def close_client(client: object) -> None:
+    """Close `client` through its `close()` method, if it has one.
+
+    An asynchronous `close()` cannot be awaited from a worker thread without an event loop;
+    rather than leave its coroutine un-awaited (and the connections open), it is refused
+    loudly, so the client wrapper gets a synchronous `close()`.
+    """
+    close = getattr(client, "close", None)
+    if not callable(close):
+        return
+    result = close()
+    if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
+            result.close()
+        raise TypeError(f"{type(client).__name__}.close() is asynchronous; wrap it in a sync one")
+
+
+def tool_names(tools: Sequence[Any]) -> tuple[str, ...]:
+    """Name the tools an LLM is bound with, so a different tool set means a different client.
+
+    Understands what `bind_tools` accepts by name: declarations as mappings with a "name",
+    tool objects with a `name`, and functions or classes (`__name__`). Anything else is refused
+    rather than guessed at; pass `tools_key=` to the registry for such tools.
+    """
+    names = []
+    for tool in tools:
+        name = tool.get("name") if isinstance(tool, Mapping) else getattr(tool, "name", None)
+        if not isinstance(name, str):
+            name = getattr(tool, "__name__", None)
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"cannot name a tool of type {type(tool).__name__}; pass tools_key=")
+        names.append(name)
+    return tuple(names)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryStats:
+    """Counters of a `SessionRegistry`, for tests, benchmarks and `mayadesk doctor`.
+
+    Every client a factory returns is counted once in `creations` and ends up in exactly one
+    place: still cached (`live`), lost a creation race (`discarded_duplicates`), pushed out by
+    a client for a new key or tool set (`replacements`), or dropped by `clear`/`clear_all`
+    (`cleared`) or `evict_idle` (`evicted`). All but the live ones are closed once.
+
+    While no call of the registry is in flight, these hold (`violations()` checks them):
+      hits + misses == calls of get_llm and get_tts
+      misses == creations + factory_errors
+      creations == live + discarded_duplicates + replacements + cleared + evicted
+      closed == discarded_duplicates + replacements + cleared + evicted
+      close_errors <= closed
+    `closed` counts close attempts, including the `close_errors` ones that raised.
+    """
+
+    sessions: int
+    live_llm: int
+    live_tts: int
+    hits: int
+    misses: int
+    creations: int
+    factory_errors: int
+    discarded_duplicates: int
+    replacements: int
+    cleared: int
+    evicted: int
+    closed: int
+    close_errors: int
+
+    @property
+    def live(self) -> int:
+        """Clients cached now, of both kinds."""
+        return self.live_llm + self.live_tts
+
+    @property
+    def retired(self) -> int:
+        """Clients created and no longer cached: each of them has been or is being closed."""
+        return self.discarded_duplicates + self.replacements + self.cleared + self.evicted
+
+    def violations(self) -> list[str]:
+        """The invariants that do not hold, in words; empty when the counters add up."""
+        checks = [
+            ("misses == creations + factory_errors", self.misses,
+             self.creations + self.factory_errors),
+            ("creations == live + retired", self.creations, self.live + self.retired),
+            ("closed == retired", self.closed, self.retired),
+        ]
+        found = [f"{name}: {lhs} != {rhs}" for name, lhs, rhs in checks if lhs != rhs]
+        if self.close_errors > self.closed:
+            found.append(f"close_errors <= closed: {self.close_errors} > {self.closed}")
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """A cached client and what it was built for: a key (by keyed hash) and a variant."""
+
+    client: Any
+    key_hash: bytes = field(repr=False)
+    variant: Hashable  # the tools' identity for an LLM; None for TTS
+
+    def fits(self, key_hash: bytes, variant: Hashable) -> bool:
+        return KeyHasher.same(self.key_hash, key_hash) and self.variant == variant
+
+
+class _Entry:
+    """One session's cached clients; changed only under the registry lock."""
+
+    __slots__ = ("last_used", "slots")
+
+    def __init__(self, now: float) -> None:
+        self.last_used = now
+        self.slots: dict[Kind, _Slot] = {}
+
+
+class SessionRegistry(Generic[LLMT, TTST]):
+    """Caches each session's LLM client (per Gemini key and tools) and TTS client (per key).
+
+    The factories build real clients; they are passed in so that the SDK wiring lives in the
+    composition root and tests can count what is built. A factory must return a new client on
+    every call. `closer` releases a client the registry lets go of (default: its `close()`);
+    a failing close is logged without its message, which could quote a key, and ignored.
+    """
+
+    def __init__(
+        self,
+        llm_factory: Callable[[str, Sequence[Any]], LLMT],
+        tts_factory: Callable[[str], TTST],
+        *,
+        closer: Callable[[object], None] = close_client,
+        tools_key: Callable[[Sequence[Any]], Hashable] = tool_names,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._llm_factory = llm_factory
+        self._tts_factory = tts_factory
+        self._closer = closer
+        self._tools_key = tools_key
+        self._clock = clock
+        self._hasher = KeyHasher()
+        self._lock = threading.Lock()
+        self._entries: dict[str, _Entry] = {}
+        # The last tools tuple and its identity: the same tuple comes with every turn.
+        self._tools_memo: tuple[Sequence[Any], Hashable] | None = None
+        self._hits = self._misses = self._creations = self._factory_errors = 0
+        self._discarded = self._replacements = self._cleared = self._evicted = 0
+        self._closed = self._close_errors = 0
+
+    def get_llm(self, session_id: str, key: str, tools: Sequence[Any]) -> LLMT:
+        """Return the session's LLM client for this Gemini key and tool set, creating it once."""
+        key_hash = self._hasher.digest(key)
+        variant = self._tools_identity(tools)
+        client = self._lookup(session_id, "llm", key_hash, variant)
+        if client is _MISS:
+            created = self._create(self._llm_factory, key, tools)
+            client = self._store_or_adopt(session_id, "llm", key_hash, variant, created)
+        return cast(LLMT, client)
+
+    def get_tts(self, session_id: str, key: str) -> TTST:
+        """Return the session's TTS client for this Cartesia key, creating it once."""
+        key_hash = self._hasher.digest(key)
+        client = self._lookup(session_id, "tts", key_hash, None)
+        if client is _MISS:
+            created = self._create(self._tts_factory, key)
+            client = self._store_or_adopt(session_id, "tts", key_hash, None, created)
+        return cast(TTST, client)
+
+    def clear(self, session_id: str) -> int:
+        """Forget a session (tab closed or reset) and close its clients; return how many.
+
+        A `get_*` already creating for this session stores its client afterwards, as if it had
+        been called after the clear; the next `clear` or `clear_all` closes that one.
+        """
+        with self._lock:
+            entry = self._entries.pop(session_id, None)
+            if entry is None:
+                return 0
+            self._cleared += len(entry.slots)
+        return self._close_entry(session_id, entry)
+
+    def clear_all(self) -> int:
+        """Forget every session and close all clients (at exit); return how many were closed."""
+        with self._lock:
+            entries, self._entries = self._entries, {}
+            self._cleared += sum(len(entry.slots) for entry in entries.values())
+        return sum(self._close_entry(sid, entry) for sid, entry in entries.items())
+
+    def evict_idle(self, max_idle_seconds: float) -> list[str]:
+        """Close the clients of sessions unused for `max_idle_seconds`; return their ids.
+
+        The session itself lives on elsewhere; its next turn simply creates new clients.
+        Choose a limit well above a turn's length: a client in use is not protected.
+        """
+        if max_idle_seconds < 0:
+            raise ValueError("max_idle_seconds must not be negative")
+        with self._lock:
+            now = self._clock()
+            idle = {
+                sid: entry
+                for sid, entry in self._entries.items()
+                if now - entry.last_used >= max_idle_seconds
+            }
+            for sid, entry in idle.items():
+                del self._entries[sid]
+                self._evicted += len(entry.slots)
+        for sid, entry in idle.items():
+            self._close_entry(sid, entry)
+        return list(idle)
+
+    def stats(self) -> RegistryStats:
+        """A consistent snapshot of the counters (see `RegistryStats` for what adds up)."""
+        with self._lock:
+            return RegistryStats(
+                sessions=len(self._entries),
+                live_llm=sum("llm" in entry.slots for entry in self._entries.values()),
+                live_tts=sum("tts" in entry.slots for entry in self._entries.values()),
+                hits=self._hits,
+                misses=self._misses,
+                creations=self._creations,
+                factory_errors=self._factory_errors,
+                discarded_duplicates=self._discarded,
+                replacements=self._replacements,
+                cleared=self._cleared,
+                evicted=self._evicted,
+                closed=self._closed,
+                close_errors=self._close_errors,
+            )
+
+    def __repr__(self) -> str:
+        stats = self.stats()
+        return f"<SessionRegistry sessions={stats.sessions} live={stats.live}>"
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _tools_identity(self, tools: Sequence[Any]) -> Hashable:
+        """`tools_key(tools)`, remembered for the last tuple (immutable, so safe to reuse).
+
+        The memo is read and written without the lock: a race only means computing it twice.
+        """
+        memo = self._tools_memo
+        if memo is not None and memo[0] is tools:
+            return memo[1]
+        identity = self._tools_key(tools)
+        if isinstance(tools, tuple):
+            self._tools_memo = (tools, identity)
+        return identity
+
+    def _lookup(self, session_id: str, kind: Kind, key_hash: bytes, variant: Hashable) -> Any:
+        """The fast path: the cached client if it fits, else `_MISS`."""
+        with self._lock:
+            entry = self._entries.get(session_id)
+            slot = None if entry is None else entry.slots.get(kind)
+            if entry is not None and slot is not None and slot.fits(key_hash, variant):
+                self._hits += 1
+                entry.last_used = self._clock()
+                return slot.client
+            self._misses += 1
+            return _MISS
+
+    def _create(self, factory: Callable[..., Any], *args: Any) -> Any:
+        """Call a factory outside the lock, counting failures (the caller gets the error)."""
+        try:
+            return factory(*args)
+        except BaseException:
+            with self._lock:
+                self._factory_errors += 1
+            raise
+
+    def _store_or_adopt(
+        self, session_id: str, kind: Kind, key_hash: bytes, variant: Hashable, created: Any
+    ) -> Any:
+        """Second half of the double-checked lock: store `created`, or adopt a racing twin.
+
+        Another thread may have created and stored a client for the same key while ours was
+        being built; then that one stays (callers of one key share one client) and ours is
+        closed. Otherwise ours is stored and whatever it replaces is closed. Closing happens
+        after the lock is released.
+        """
+        with self._lock:
+            self._creations += 1
+            entry = self._entries.get(session_id)
+            if entry is None:
+                entry = self._entries[session_id] = _Entry(self._clock())
+            entry.last_used = self._clock()
+            twin = self._recheck(entry, kind, key_hash, variant)
+            if twin is not None:
+                self._discarded += 1
+                keep, drop = twin.client, created
+            else:
+                old = entry.slots.get(kind)
+                entry.slots[kind] = _Slot(created, key_hash, variant)
+                keep, drop = created, _MISS if old is None else old.client
+                if old is not None:
+                    self._replacements += 1
+        if drop is not _MISS:
+            self._close(session_id, kind, drop)
+        return keep
+
+    def _recheck(
+        self, entry: _Entry, kind: Kind, key_hash: bytes, variant: Hashable
+    ) -> _Slot | None:
+        """The second check: a slot that fits, stored by another thread meanwhile, or None.
+
+        Its own method so the race tests can remove it and show that they then fail.
+        """
+        slot = entry.slots.get(kind)
+        return slot if slot is not None and slot.fits(key_hash, variant) else None
+
+    def _close_entry(self, session_id: str, entry: _Entry) -> int:
+        for kind, slot in entry.slots.items():
+            self._close(session_id, kind, slot.client)
+        return len(entry.slots)
+
+    def _close(self, session_id: str, kind: Kind, client: Any) -> None:
+        """Close a client the registry let go of, never letting a failure escape.
+
+        Only the exception's type is logged: an SDK error message may quote a request, and
+        with it a key.
+        """
+        failed = False
+        try:
+            self._closer(client)
+        except Exception as exc:
+            failed = True
+            log.warning(
+                "Closing the %s client of session %s failed (%s); ignored",
+                kind, session_id, type(exc).__name__,
+            )
+        with self._lock:
+            self._closed += 1
+            self._close_errors += failed

@@ -1,0 +1,245 @@
+"""The main window: menus and shortcuts around the tabs of conversations."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
+
+from mayadesk import APP_DISPLAY_NAME, __version__
+from mayadesk.paths import AppPaths
+from mayadesk.sessions.session import Session
+from mayadesk.ui import theme
+from mayadesk.ui.conversation_tab import ConversationTab
+from mayadesk.ui.conversation_tabs import ConversationTabs
+from mayadesk.ui.settings_dialog import SettingsDialog
+from mayadesk.ui.window_state import WindowState
+from mayadesk.workers.tab_controller import TabController
+
+log = logging.getLogger("mayadesk.ui")
+
+DEFAULT_TITLE = "New conversation"
+CLOSED_TABS_KEPT = 25
+StandardKey = QKeySequence.StandardKey
+
+
+@dataclass(frozen=True)
+class ClosedTab:
+    """What Ctrl+Shift+T needs to bring a tab back: its title and its session."""
+
+    title: str
+    session: Session
+
+
+def key_sequences(written: str, standard: StandardKey | None = None) -> list[QKeySequence]:
+    """The combination as DESIGN.md writes it, plus the platform's alternatives."""
+    sequences = [QKeySequence(written)]
+    if standard is not None:
+        sequences += [s for s in QKeySequence.keyBindings(standard) if s not in sequences]
+    return sequences
+
+
+class MainWindow(QMainWindow):
+    """MayaDesk's window.
+
+    Signals:
+        session_released(Session): a tab closed; its session's clients can be freed.
+    """
+
+    session_released = Signal(object)
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        new_session: Callable[[], Session],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(APP_DISPLAY_NAME)
+        self.paths = paths
+        self._new_session = new_session
+        self._closed: deque[ClosedTab] = deque(maxlen=CLOSED_TABS_KEPT)
+        self._window_state = WindowState(paths.window_state_file)
+        self._splitter_state: QByteArray | None = self._window_state.splitter
+        self._settings_dialog: SettingsDialog | None = None
+
+        self.tabs = ConversationTabs()
+        self.setCentralWidget(self.tabs)
+        self.tabs.new_tab_requested.connect(self.new_tab)
+        self.tabs.close_requested.connect(self.close_tab)
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        self._build_actions()
+        self._build_menus()
+        self.resize(1000, 700)
+        if geometry := self._window_state.geometry:
+            self.restoreGeometry(geometry)
+        if state := self._window_state.window_state:
+            self.restoreState(state)
+        self.new_tab()
+
+    # Actions ------------------------------------------------------------------------------
+    def _action(
+        self, text: str, keys: list[QKeySequence], slot: Callable[[], object], name: str
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        action.setShortcuts(keys)
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.new_tab_action = self._action(
+            "&New Conversation", key_sequences("Ctrl+T", StandardKey.AddTab),
+            self.new_tab, "newTabAction",
+        )
+        self.close_tab_action = self._action(
+            "&Close Conversation", key_sequences("Ctrl+W", StandardKey.Close),
+            self.close_current_tab, "closeTabAction",
+        )
+        self.reopen_tab_action = self._action(
+            "&Reopen Closed Conversation", key_sequences("Ctrl+Shift+T"),
+            self.reopen_closed_tab, "reopenTabAction",
+        )
+        self.next_tab_action = self._action(
+            "Ne&xt Conversation", key_sequences("Ctrl+Tab", StandardKey.NextChild),
+            lambda: self.tabs.cycle(1), "nextTabAction",
+        )
+        self.previous_tab_action = self._action(
+            "&Previous Conversation", key_sequences("Ctrl+Shift+Tab", StandardKey.PreviousChild),
+            lambda: self.tabs.cycle(-1), "previousTabAction",
+        )
+        self.rename_tab_action = self._action(
+            "Re&name Conversation…", key_sequences("F2"),
+            self.tabs.start_rename, "renameTabAction",
+        )
+        self.stop_action = self._action(
+            "&Stop Maya", key_sequences("Esc"), self.stop_current, "stopAction"
+        )
+        self.settings_action = self._action(
+            "&Settings…", key_sequences("Ctrl+,", StandardKey.Preferences),
+            self.show_settings, "settingsAction",
+        )
+        self.quit_action = self._action(
+            "&Quit", key_sequences("Ctrl+Q", StandardKey.Quit), self.close, "quitAction"
+        )
+        self.about_action = self._action("&About MayaDesk", [], self.show_about, "aboutAction")
+        self.reopen_tab_action.setEnabled(False)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        for action in (self.new_tab_action, self.reopen_tab_action, self.close_tab_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        talk_menu = bar.addMenu("&Conversation")
+        for action in (
+            self.stop_action, self.rename_tab_action, self.next_tab_action,
+            self.previous_tab_action,
+        ):
+            talk_menu.addAction(action)
+        bar.addMenu("&Help").addAction(self.about_action)
+
+    # Tabs ---------------------------------------------------------------------------------
+    def new_tab(self, session: Session | None = None, title: str = DEFAULT_TITLE) -> ConversationTab:
+        """Open a conversation (a fresh one unless `session` is given) and focus its input."""
+        session = session or self._new_session()
+        tab = ConversationTab(TabController(session))
+        if self._splitter_state is not None:
+            tab.splitter.restoreState(self._splitter_state)
+        tab.splitter_moved.connect(self._on_tab_splitter_moved)
+        index = self.tabs.addTab(tab, title)
+        self.tabs.setTabToolTip(index, title)
+        self.tabs.setCurrentIndex(index)
+        tab.composer.setFocus()
+        log.debug("Opened tab for session %s", session.id[:8])
+        return tab
+
+    def close_tab(self, index: int) -> None:
+        """Close tab `index`, keep it for Ctrl+Shift+T and release its session's clients."""
+        if not 0 <= index < self.tabs.count():
+            return
+        tab = self.tabs.conversation(index)
+        self._closed.append(ClosedTab(self.tabs.tabText(index), tab.controller.session))
+        self.reopen_tab_action.setEnabled(True)
+        self.tabs.removeTab(index)
+        tab.controller.stop()
+        self.session_released.emit(tab.controller.session)
+        tab.deleteLater()
+        if self.tabs.count() == 0:
+            self.new_tab()
+        elif current := self.tabs.current_conversation():
+            current.setFocus()
+
+    def close_current_tab(self) -> None:
+        self.close_tab(self.tabs.currentIndex())
+
+    def reopen_closed_tab(self) -> ConversationTab | None:
+        """Bring back the most recently closed tab with its history."""
+        if not self._closed:
+            return None
+        closed = self._closed.pop()
+        self.reopen_tab_action.setEnabled(bool(self._closed))
+        return self.new_tab(closed.session, closed.title)
+
+    def closed_tabs(self) -> list[ClosedTab]:
+        return list(self._closed)
+
+    def stop_current(self) -> None:
+        if tab := self.tabs.current_conversation():
+            tab.controller.stop()
+
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        if tab := self.tabs.current_conversation():
+            tab.setFocus()
+
+    def _on_tab_splitter_moved(self, state: QByteArray) -> None:
+        self._splitter_state = state
+
+    # Dialogs ------------------------------------------------------------------------------
+    def show_settings(self) -> SettingsDialog:
+        if self._settings_dialog is None:
+            self._settings_dialog = SettingsDialog(self.paths, self)
+        self._settings_dialog.show()
+        self._settings_dialog.raise_()
+        self._settings_dialog.activateWindow()
+        return self._settings_dialog
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            f"About {APP_DISPLAY_NAME}",
+            f"<b>{APP_DISPLAY_NAME} {__version__}</b><br>Maya, your bartender, on your "
+            "desktop.<br>Licensed under the GNU GPL, version 3 or later.",
+        )
+
+    # Look and state -----------------------------------------------------------------------
+    def restyle(self) -> None:
+        """Redraw what paints with palette colours by hand (after a light/dark switch)."""
+        for tab in self.tabs.conversations():
+            tab.transcript.restyle()
+
+    def apply_color_scheme(self, scheme: Qt.ColorScheme) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply_scheme(app, scheme)
+        self.restyle()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        current = self.tabs.current_conversation()
+        splitter = current.splitter.saveState() if current else self._splitter_state
+        self._window_state.save(self.saveGeometry(), self.saveState(), splitter)
+        for tab in self.tabs.conversations():
+            tab.controller.stop()
+            self.session_released.emit(tab.controller.session)
+        super().closeEvent(event)

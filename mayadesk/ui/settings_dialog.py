@@ -1,0 +1,58 @@
+"""Settings (Ctrl+,): one page per topic; pages are added as features arrive."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mayadesk.paths import AppPaths
+
+
+class SettingsDialog(QDialog):
+    """The settings window; the General page says where MayaDesk keeps its files."""
+
+    def __init__(self, paths: AppPaths, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings — MayaDesk")
+        self.pages = QTabWidget()
+        self.pages.addTab(self._general_page(paths), "General")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pages)
+        layout.addWidget(buttons)
+        self.resize(560, 360)
+
+    def _general_page(self, paths: AppPaths) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        for label, directory in (
+            ("Settings", paths.config),
+            ("Conversations", paths.data),
+            ("Logs", paths.log),
+            ("Cache", paths.cache),
+        ):
+            row = QHBoxLayout()
+            shown = QLabel(str(directory))
+            shown.setTextInteractionFlags(shown.textInteractionFlags().TextSelectableByMouse)
+            opener = QPushButton("Open")
+            opener.setToolTip(f"Open {directory}")
+            opener.clicked.connect(
+                lambda _=False, d=directory: QDesktopServices.openUrl(QUrl.fromLocalFile(str(d)))
+            )
+            row.addWidget(shown, 1)
+            row.addWidget(opener)
+            form.addRow(label, row)
+        return page

@@ -65,11 +65,10 @@ def run_gui(argv: list[str]) -> int:
     paths = app_paths().ensure()
     theme.apply_scheme(app, theme.current_scheme())
     window = MainWindow(paths, new_session=Session)
-    app.styleHints().colorSchemeChanged.connect(window.apply_color_scheme)
+    quit_when_signalled(app)  # before show(): a signal may come as soon as the window exists
     window.show()
     log.info("Window shown")
 
-    quit_when_signalled(app)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     app.lastWindowClosed.connect(app.quit)

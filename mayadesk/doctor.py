@@ -33,7 +33,7 @@ class Report:
         self.lines.append(f"\n{title}")
 
     def item(self, name: str, value: object) -> None:
-        self.lines.append(f"  {name + ':':<22}{value}")
+        self.lines.append(f"  {name + ':':<24}{value}")
 
     def problem(self, name: str, value: object) -> None:
         self.failed = True

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.portal import FakeSettingsPortal
+from tests.helpers.recording import MonitorRecorder
 from tests.helpers.services import PulseAudio, SecretService, Xvfb
 
 SECRET_ENV = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "CARTESIA_API_KEY")
@@ -28,7 +30,7 @@ def desktop_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
     """Start X, PulseAudio and the Secret Service before any Qt object exists."""
     base = tmp_path_factory.mktemp("services")
     saved = dict(os.environ)
-    started: list[Xvfb | PulseAudio | SecretService] = []
+    started: list[Xvfb | PulseAudio | SecretService | FakeSettingsPortal] = []
     try:
         xvfb = Xvfb.start()
         started.append(xvfb)
@@ -36,6 +38,8 @@ def desktop_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
         started.append(pulse)
         secrets = SecretService.start(base)
         started.append(secrets)
+        portal = FakeSettingsPortal(secrets.env["DBUS_SESSION_BUS_ADDRESS"])
+        started.append(portal)
         for name in SECRET_ENV:
             os.environ.pop(name, None)
         os.environ.update(
@@ -43,6 +47,7 @@ def desktop_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
             QT_QPA_PLATFORM="xcb",
             QT_LOGGING_RULES="qt.multimedia.*=false",
             LANG="en_US.UTF-8",
+            XDG_CURRENT_DESKTOP="GNOME",  # Qt's GNOME theme follows the portal's colour scheme
             **pulse.env,
             **secrets.env,
         )
@@ -52,13 +57,34 @@ def desktop_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
 
         previous_backend = keyring.get_keyring()
         keyring.set_keyring(SecretServiceBackend.Keyring())
+        _services["portal"] = portal
         yield {"DISPLAY": xvfb.display, **pulse.env, **secrets.env}
         keyring.set_keyring(previous_backend)
     finally:
+        _destroy_qapplication()  # Qt exits the process when its X server goes away
         for service in reversed(started):
             service.stop()
         os.environ.clear()
         os.environ.update(saved)
+
+
+def _destroy_qapplication() -> None:
+    import sys
+
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    import shiboken6
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    shiboken6.delete(app)
 
 
 @pytest.fixture(autouse=True)
@@ -71,6 +97,15 @@ def app_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]
         monkeypatch.setenv(f"XDG_{name}_HOME", str(path))
         dirs[name.lower()] = path
     return dirs
+
+
+_services: dict[str, FakeSettingsPortal] = {}
+
+
+@pytest.fixture
+def desktop_portal() -> FakeSettingsPortal:
+    """The fake desktop portal, to change the OS colour scheme as a user would."""
+    return _services["portal"]
 
 
 class _WarningCollector(logging.Handler):
@@ -104,6 +139,16 @@ def fail_on_unexpected_log_warnings(expected_logs: list[str]) -> Iterator[None]:
     ]
     if unexpected:
         pytest.fail("unexpected log warnings:\n" + "\n".join(unexpected), pytrace=False)
+
+
+@pytest.fixture
+def recorder(tmp_path: Path) -> Iterator[MonitorRecorder]:
+    """Records what the test sound server plays, from before the test acts until it ends."""
+    rec = MonitorRecorder(tmp_path / "monitor.raw")
+    try:
+        yield rec
+    finally:
+        rec.stop()
 
 
 @pytest.fixture

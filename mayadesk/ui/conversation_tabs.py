@@ -81,14 +81,18 @@ class ConversationTabs(QTabWidget):
         editor.setFocus()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Esc cancels the rename (and must not reach the window's Stop shortcut)."""
         if (
             watched is self._editor
-            and event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)
             and event.key() == Qt.Key.Key_Escape
         ):
-            self._end_rename(commit=False)
-            return True
+            if event.type() == QEvent.Type.ShortcutOverride:
+                event.accept()
+                return True
+            if event.type() == QEvent.Type.KeyPress:
+                self._end_rename(commit=False)
+                return True
         return super().eventFilter(watched, event)
 
     def _finish_rename(self) -> None:

@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state := self._window_state.window_state:
             self.restoreState(state)
+        QApplication.styleHints().colorSchemeChanged.connect(self.apply_color_scheme)
         self.new_tab()
 
     # Actions ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ recipes are the verified ones in ../shared/PLATFORM.md.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -162,7 +163,5 @@ class SecretService:
 
     def stop(self) -> None:
         # The keyring daemon exits with its bus.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(self.dbus_pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass

@@ -40,10 +40,10 @@ def run_gui(argv: list[str]) -> int:
         )
         return 1
     os.environ.setdefault("QT_LOGGING_RULES", QUIET_QT_CATEGORIES)
+    os.environ.setdefault("QT_API", "pyside6")  # qasync binds to the first Qt it finds
+    import qasync
     from PySide6.QtGui import QIcon, QPixmap
     from PySide6.QtWidgets import QApplication
-
-    import qasync  # after PySide6, so qasync binds to it
 
     from mayadesk import APP_DISPLAY_NAME, APP_ID, APP_NAME
     from mayadesk.paths import app_paths

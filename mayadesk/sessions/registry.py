@@ -113,8 +113,11 @@ class RegistryStats:
     def violations(self) -> list[str]:
         """The invariants that do not hold, in words; empty when the counters add up."""
         checks = [
-            ("misses == creations + factory_errors", self.misses,
-             self.creations + self.factory_errors),
+            (
+                "misses == creations + factory_errors",
+                self.misses,
+                self.creations + self.factory_errors,
+            ),
             ("creations == live + retired", self.creations, self.live + self.retired),
             ("closed == retired", self.closed, self.retired),
         ]
@@ -310,10 +313,11 @@ class SessionRegistry(Generic[LLMT, TTST]):
         """
         with self._lock:
             self._creations += 1
+            now = self._clock()
             entry = self._entries.get(session_id)
             if entry is None:
-                entry = self._entries[session_id] = _Entry(self._clock())
-            entry.last_used = self._clock()
+                entry = self._entries[session_id] = _Entry(now)
+            entry.last_used = now
             twin = self._recheck(entry, kind, key_hash, variant)
             if twin is not None:
                 self._discarded += 1
@@ -324,6 +328,10 @@ class SessionRegistry(Generic[LLMT, TTST]):
                 keep, drop = created, _MISS if old is None else old.client
                 if old is not None:
                     self._replacements += 1
+        if twin is not None:
+            log.debug("Session %s: adopted a racing thread's %s client", session_id, kind)
+        else:
+            log.debug("Session %s: new %s client stored", session_id, kind)
         if drop is not _MISS:
             self._close(session_id, kind, drop)
         return keep
@@ -356,8 +364,10 @@ class SessionRegistry(Generic[LLMT, TTST]):
             failed = True
             log.warning(
                 "Closing the %s client of session %s failed (%s); ignored",
-                kind, session_id, type(exc).__name__,
+                kind,
+                session_id,
+                type(exc).__name__,
             )
         with self._lock:
             self._closed += 1
-            self._close_errors += failed
+            self._close_errors += int(failed)

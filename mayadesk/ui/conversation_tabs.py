@@ -112,5 +112,5 @@ class ConversationTabs(QTabWidget):
             self.setTabText(index, title)
             self.setTabToolTip(index, title)
             self.renamed.emit(tab, title)
-        if index >= 0:
-            self.widget(index).setFocus()
+        if index >= 0 and (page := self.widget(index)) is not None:
+            page.setFocus()

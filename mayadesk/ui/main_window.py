@@ -152,7 +152,9 @@ class MainWindow(QMainWindow):
         bar.addMenu("&Help").addAction(self.about_action)
 
     # Tabs ---------------------------------------------------------------------------------
-    def new_tab(self, session: Session | None = None, title: str = DEFAULT_TITLE) -> ConversationTab:
+    def new_tab(
+        self, session: Session | None = None, title: str = DEFAULT_TITLE
+    ) -> ConversationTab:
         """Open a conversation (a fresh one unless `session` is given) and focus its input."""
         session = session or self._new_session()
         tab = ConversationTab(TabController(session))

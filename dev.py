@@ -3,6 +3,7 @@
 
     python3 dev.py run [ARGS...]     install what is missing and launch MayaDesk
     python3 dev.py test [PYTEST...]  install what is missing and run lint, types and every test
+    python3 dev.py bench             install what is missing and run the benchmarks
 
 Only the standard library is used here, because this script runs before anything is installed.
 System packages are installed with apt when run as root; otherwise the missing ones are named
@@ -129,14 +130,21 @@ def run_tests(args: list[str]) -> int:
     return subprocess.run([str(VENV_PY), "-m", "pytest", *args], cwd=ROOT).returncode
 
 
+def run_bench(args: list[str]) -> int:
+    ensure_apt(APT_RUNTIME + APT_TEST)
+    ensure_venv(EXTRAS["test"])
+    return subprocess.run([str(VENV_PY), "-m", "bench", *args], cwd=ROOT).returncode
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) < 2 or argv[1] not in {"run", "test"}:
+    commands = {"run": run_app, "test": run_tests, "bench": run_bench}
+    if len(argv) < 2 or argv[1] not in commands:
         print(__doc__, file=sys.stderr)
         return 2
     if sys.version_info < (3, 11):
         say("MayaDesk needs Python 3.11 or newer")
         return 1
-    return run_app(argv[2:]) if argv[1] == "run" else run_tests(argv[2:])
+    return commands[argv[1]](argv[2:])
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 
 log = logging.getLogger("mayadesk.app")
 
@@ -65,19 +66,20 @@ def run_gui(argv: list[str]) -> int:
     paths = app_paths().ensure()
     theme.apply_scheme(app, theme.current_scheme())
     window = MainWindow(paths, new_session=Session)
-    quit_when_signalled(app)  # before show(): a signal may come as soon as the window exists
-    window.show()
-    log.info("Window shown")
-
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
-    app.lastWindowClosed.connect(app.quit)
+    app.lastWindowClosed.connect(closed.set)
+    # Before show(): a signal may come as soon as the window exists, even before the loop
+    # runs (when QApplication.quit() would be ignored), so it ends the wait instead.
+    quit_when_signalled(app, closed.set)
+    window.show()
+    log.info("Window shown")
     with loop:
         loop.run_until_complete(closed.wait())
     return 0
 
 
-def quit_when_signalled(app: object) -> None:
+def quit_when_signalled(app: object, finish: Callable[[], None]) -> None:
     """Quit cleanly (saving window state) on SIGTERM/SIGINT.
 
     Python runs signal handlers only between bytecodes, and the Qt loop may sit in C++ for
@@ -103,8 +105,8 @@ def quit_when_signalled(app: object) -> None:
         log.info("Received signal %d, closing", signum)
         for window in app.topLevelWidgets():
             if window.isWindow() and window.isVisible():
-                window.close()
-        app.quit()
+                window.close()  # saves window state, releases sessions
+        finish()
 
     notifier.activated.connect(on_wakeup)
     signal.signal(signal.SIGTERM, on_signal)

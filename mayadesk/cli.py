@@ -7,15 +7,32 @@ Exit codes (fixed, see DESIGN.md): 0 ok · 1 a check failed or a key is not set 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from typing import NoReturn
 
 from mayadesk import APP_DISPLAY_NAME, __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_KEYRING = 0, 1, 2, 3
+COMMANDS = ("doctor", "keys")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse repeats a mistyped argument in its error; that argument may be a key."""
+
+    def error(self, message: str) -> NoReturn:
+        known = {f"'{name}'" for name in COMMANDS}
+
+        def hide(match: re.Match[str]) -> str:
+            return match.group(0) if match.group(0) in known else "(not shown)"
+
+        shown = re.sub(r"'[^']*'", hide, message)
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {shown}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mayadesk",
         description=f"{APP_DISPLAY_NAME}: Maya, a voice-driven bartender on your desktop. "
         "With no command, opens the window.",
@@ -26,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "doctor", help="print what MayaDesk sees (screen, audio, keyring, paths, versions)"
     )
-    from mayadesk.keys.cli import add_keys_parser
+    from mayadesk.keys.cli_args import add_keys_parser
 
     add_keys_parser(commands)
     return parser

@@ -28,6 +28,8 @@ def remember(secret: str) -> None:
 
 
 def forget(secret: str) -> None:
+    """Stop masking `secret` (tests only: a replaced key may still be in flight, so the app
+    keeps masking every key it has held until it exits)."""
     with _known_lock:
         _known.discard(secret.strip())
 
@@ -43,12 +45,21 @@ def redact(text: str) -> str:
 
 
 class RedactionFilter(logging.Filter):
-    """Rewrites a record's message (arguments and exception text included) masked."""
+    """Rewrites a record's message (arguments and exception text included) masked.
+
+    Sits on every handler (see `mayadesk.logs`), so it runs before anything is written. The
+    traceback is rendered here, masked, and `exc_info` dropped, so no later formatter or
+    handler can render the raw exception (whose message or locals may hold a key) again.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not stop the record, or leak its args
+            message = f"{record.msg} {record.args!r}"
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
         if record.stack_info:
@@ -62,4 +73,5 @@ _filter = RedactionFilter()
 
 
 def redaction_filter() -> RedactionFilter:
+    """The one filter instance, so setting logging up twice does not stack filters."""
     return _filter

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLineEdit, QTabWidget, QToolButton, QWidget
 from mayadesk.ui.conversation_tab import ConversationTab
 
 MAX_TITLE = 60
+KEY_ESCAPE = 0x01000000  # Qt.Key.Key_Escape; the Qt.Key enum is slow to build at start-up
 
 
 class ConversationTabs(QTabWidget):
@@ -85,7 +86,7 @@ class ConversationTabs(QTabWidget):
         if (
             watched is self._editor
             and isinstance(event, QKeyEvent)
-            and event.key() == Qt.Key.Key_Escape
+            and event.key() == KEY_ESCAPE
         ):
             if event.type() == QEvent.Type.ShortcutOverride:
                 event.accept()

@@ -141,7 +141,7 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2 or argv[1] not in commands:
         print(__doc__, file=sys.stderr)
         return 2
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (this script must explain, not crash)
         say("MayaDesk needs Python 3.11 or newer")
         return 1
     return commands[argv[1]](argv[2:])

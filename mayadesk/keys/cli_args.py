@@ -7,6 +7,7 @@ of start-up), so the parser side lives here and `mayadesk.keys.cli` does the wor
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 KEYS_HELP = """\
 actions:
@@ -21,7 +22,7 @@ exit codes: 0 ok, 1 a check failed or a key is not set, 2 usage error, 3 keyring
 """
 
 
-def add_keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_keys_parser(commands: argparse._SubParsersAction[Any]) -> None:
     """Register `keys`; its action and arguments are parsed by `run_keys`, see module doc."""
     keys = commands.add_parser(
         "keys",

@@ -13,6 +13,11 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mayadesk.paths import AppPaths
+    from mayadesk.ui.main_window import MainWindow
 
 log = logging.getLogger("mayadesk.app")
 
@@ -47,6 +52,7 @@ def run_gui(argv: list[str]) -> int:
     from PySide6.QtWidgets import QApplication
 
     from mayadesk import APP_DISPLAY_NAME, APP_ID, APP_NAME
+    from mayadesk.config import load_settings
     from mayadesk.paths import app_paths
     from mayadesk.resources_access import read_bytes
     from mayadesk.sessions.session import Session
@@ -65,7 +71,8 @@ def run_gui(argv: list[str]) -> int:
 
     paths = app_paths().ensure()
     theme.apply_scheme(app, theme.current_scheme())
-    window = MainWindow(paths, new_session=Session)
+    settings = load_settings(paths.config_file)
+    window = MainWindow(paths, new_session=Session, default_profile=settings.default_profile)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     app.lastWindowClosed.connect(closed.set)
@@ -75,8 +82,23 @@ def run_gui(argv: list[str]) -> int:
     window.show()
     log.info("Window shown")
     with loop:
+        loop.create_task(finish_start_up(window, paths))
         loop.run_until_complete(closed.wait())
     return 0
+
+
+async def finish_start_up(window: MainWindow, paths: AppPaths) -> None:
+    """What the first frame did not need: the key store (imports keyring; may block on D-Bus)."""
+    from mayadesk.app_services import build_key_services
+
+    loop = asyncio.get_running_loop()
+    try:
+        keys = await loop.run_in_executor(None, build_key_services, paths)
+    except Exception:
+        log.exception("Could not set up the key store")
+        return
+    window.attach_keys(keys)
+    log.info("Key store ready")
 
 
 def quit_when_signalled(app: object, finish: Callable[[], None]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QTabWidget, QToolButton, QWidget
 
@@ -18,11 +18,13 @@ class ConversationTabs(QTabWidget):
     Signals:
         new_tab_requested(): the "+" button was clicked.
         close_requested(int): a tab's close button was clicked (its index).
+        menu_requested(int, QPoint): a tab was right-clicked (its index, global position).
         renamed(ConversationTab, str): the user gave a tab a new title.
     """
 
     new_tab_requested = Signal()
     close_requested = Signal(int)
+    menu_requested = Signal(int, QPoint)
     renamed = Signal(object, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -42,6 +44,8 @@ class ConversationTabs(QTabWidget):
         self.new_tab_button.clicked.connect(self.new_tab_requested)
         self.tabCloseRequested.connect(self.close_requested)
         self.tabBarDoubleClicked.connect(self.start_rename)
+        self.tabBar().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tabBar().customContextMenuRequested.connect(self._on_tab_bar_menu)
         self._editor: QLineEdit | None = None
 
     def conversation(self, index: int) -> ConversationTab:
@@ -61,6 +65,11 @@ class ConversationTabs(QTabWidget):
         if self.count():
             self.setCurrentIndex((self.currentIndex() + step) % self.count())
             self.currentWidget().setFocus()
+
+    def _on_tab_bar_menu(self, pos: QPoint) -> None:
+        index = self.tabBar().tabAt(pos)
+        if index >= 0:
+            self.menu_requested.emit(index, self.tabBar().mapToGlobal(pos))
 
     # Renaming happens in a line edit laid over the tab, like a file manager's rename.
     def start_rename(self, index: int | None = None) -> None:

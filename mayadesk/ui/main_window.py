@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
+from PySide6.QtCore import QByteArray, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
 
 from mayadesk import APP_DISPLAY_NAME, __version__
+from mayadesk.app_services import KeyServices
 from mayadesk.paths import AppPaths
 from mayadesk.sessions.session import Session
 from mayadesk.ui import theme
 from mayadesk.ui.conversation_tab import ConversationTab
 from mayadesk.ui.conversation_tabs import ConversationTabs
+from mayadesk.ui.notice_banner import NoticeBanner
 from mayadesk.ui.settings_dialog import SettingsDialog
 from mayadesk.ui.window_state import WindowState
 from mayadesk.workers.tab_controller import TabController
@@ -49,14 +60,19 @@ class MainWindow(QMainWindow):
 
     Signals:
         session_released(Session): a tab closed; its session's clients can be freed.
+        keys_changed(str, str): a key of (profile, provider) was set, replaced or deleted.
+        key_notice_checked(): the missing-keys notice was (re)checked against the keyring.
     """
 
     session_released = Signal(object)
+    keys_changed = Signal(str, str)
+    key_notice_checked = Signal()
 
     def __init__(
         self,
         paths: AppPaths,
-        new_session: Callable[[], Session],
+        new_session: Callable[[str], Session],
+        default_profile: str = "default",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -64,15 +80,26 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_DISPLAY_NAME)
         self.paths = paths
         self._new_session = new_session
+        self._default_profile = default_profile
         self._closed: deque[ClosedTab] = deque(maxlen=CLOSED_TABS_KEPT)
         self._window_state = WindowState(paths.window_state_file)
         self._splitter_state: QByteArray | None = self._window_state.splitter
         self._settings_dialog: SettingsDialog | None = None
+        self.keys: KeyServices | None = None
 
+        self.key_notice = NoticeBanner("Open Keys…")
+        self.key_notice.action_clicked.connect(lambda: self.show_settings("Keys"))
         self.tabs = ConversationTabs()
-        self.setCentralWidget(self.tabs)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.key_notice)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.tabs.new_tab_requested.connect(self.new_tab)
         self.tabs.close_requested.connect(self.close_tab)
+        self.tabs.menu_requested.connect(self.show_tab_menu)
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self._build_actions()
         self._build_menus()
@@ -156,14 +183,14 @@ class MainWindow(QMainWindow):
         self, session: Session | None = None, title: str = DEFAULT_TITLE
     ) -> ConversationTab:
         """Open a conversation (a fresh one unless `session` is given) and focus its input."""
-        session = session or self._new_session()
+        session = session or self._new_session(self.default_profile())
         tab = ConversationTab(TabController(session))
         if self._splitter_state is not None:
             tab.splitter.restoreState(self._splitter_state)
         tab.splitter_moved.connect(self._on_tab_splitter_moved)
         index = self.tabs.addTab(tab, title)
-        self.tabs.setTabToolTip(index, title)
         self.tabs.setCurrentIndex(index)
+        self._update_tab_tooltip(tab)
         tab.composer.setFocus()
         log.debug("Opened tab for session %s", session.id[:8])
         return tab
@@ -198,6 +225,80 @@ class MainWindow(QMainWindow):
     def closed_tabs(self) -> list[ClosedTab]:
         return list(self._closed)
 
+    def _update_tab_tooltip(self, tab: ConversationTab) -> None:
+        index = self.tabs.indexOf(tab)
+        if index >= 0:
+            profile = tab.controller.session.profile
+            self.tabs.setTabToolTip(index, f"{self.tabs.tabText(index)} — key profile {profile}")
+
+    def show_tab_menu(self, index: int, where: QPoint) -> QMenu:
+        """The tab's context menu: rename, its key profile, close."""
+        tab = self.tabs.conversation(index)
+        menu = QMenu(self)
+        menu.setObjectName("tabMenu")
+        menu.addAction("Rename…", lambda: self.tabs.start_rename(self.tabs.indexOf(tab)))
+        profiles_menu = menu.addMenu("Use key profile")
+        profiles_menu.setObjectName("profileMenu")
+        if self.keys is None:
+            profiles_menu.addAction("Loading profiles…").setEnabled(False)
+        else:
+            group = QActionGroup(profiles_menu)
+            current = tab.controller.session.profile
+            for name in self.keys.profiles.names():
+                action = profiles_menu.addAction(name)
+                action.setCheckable(True)
+                action.setChecked(name == current)
+                action.setActionGroup(group)
+                action.triggered.connect(
+                    lambda _checked=False, n=name: self.set_tab_profile(tab, n)
+                )
+        menu.addSeparator()
+        menu.addAction("Close", lambda: self.close_tab(self.tabs.indexOf(tab)))
+        menu.popup(where)
+        return menu
+
+    def set_tab_profile(self, tab: ConversationTab, profile: str) -> None:
+        """Use `profile`'s keys for this tab from its next turn on."""
+        session = tab.controller.session
+        with session.lock:
+            session.profile = profile
+        self._update_tab_tooltip(tab)
+        log.info("Session %s now uses key profile %s", session.id[:8], profile)
+        self.refresh_key_notice()
+
+    # Keys -----------------------------------------------------------------------------------
+    def default_profile(self) -> str:
+        """The key profile new tabs use: the user's choice once the profiles are loaded."""
+        return self.keys.profiles.default if self.keys is not None else self._default_profile
+
+    def attach_keys(self, keys: KeyServices) -> None:
+        """Take the key store once it is built (off the UI thread) and check for missing keys."""
+        self.keys = keys
+        self.refresh_key_notice()
+
+    def refresh_key_notice(self) -> None:
+        """Re-check, off the UI thread, which keys the current tab's profile lacks."""
+        if self.keys is not None:
+            self._check_key_notice()
+
+    @asyncSlot()
+    async def _check_key_notice(self) -> None:
+        from mayadesk.keys.status import first_run_message
+
+        assert self.keys is not None
+        tab = self.tabs.current_conversation()
+        profile = tab.controller.session.profile if tab else self.keys.profiles.default
+        loop = asyncio.get_running_loop()
+        message = await loop.run_in_executor(
+            self.keys.keyring_executor, first_run_message, self.keys.store, profile
+        )
+        self.key_notice.show_text(message)
+        self.key_notice_checked.emit()
+
+    def _on_keys_page_changed(self, profile: str, provider: str) -> None:
+        self.keys_changed.emit(profile, provider)
+        self.refresh_key_notice()
+
     def stop_current(self) -> None:
         if tab := self.tabs.current_conversation():
             tab.controller.stop()
@@ -205,15 +306,27 @@ class MainWindow(QMainWindow):
     def _on_tabs_current_changed(self, _index: int) -> None:
         if tab := self.tabs.current_conversation():
             tab.setFocus()
+            self.refresh_key_notice()
 
     def _on_tab_splitter_moved(self, state: QByteArray) -> None:
         self._splitter_state = state
 
     # Dialogs ------------------------------------------------------------------------------
-    def show_settings(self) -> SettingsDialog:
+    def show_settings(self, page: str | None = None) -> SettingsDialog:
+        """Open Settings (on `page` when given); the Keys page joins once keys are ready."""
         if self._settings_dialog is None:
             self._settings_dialog = SettingsDialog(self.paths, self)
-        self._settings_dialog.show()
+        dialog = self._settings_dialog
+        if self.keys is not None and not dialog.show_page("Keys"):
+            from mayadesk.ui.keys_page import KeysPage
+
+            keys_page = KeysPage(self.keys.store, self.keys.profiles, self.keys.keyring_executor)
+            keys_page.keys_changed.connect(self._on_keys_page_changed)
+            keys_page.profiles_changed.connect(self.refresh_key_notice)
+            dialog.add_page(keys_page, "Keys")
+        if page:
+            dialog.show_page(page)
+        dialog.show()
         self._settings_dialog.raise_()
         self._settings_dialog.activateWindow()
         return self._settings_dialog

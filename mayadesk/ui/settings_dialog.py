@@ -33,7 +33,18 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages)
         layout.addWidget(buttons)
-        self.resize(560, 360)
+        self.resize(640, 480)
+
+    def add_page(self, page: QWidget, title: str) -> None:
+        self.pages.addTab(page, title)
+
+    def show_page(self, title: str) -> bool:
+        """Bring the page named `title` to front; False when there is no such page."""
+        for index in range(self.pages.count()):
+            if self.pages.tabText(index) == title:
+                self.pages.setCurrentIndex(index)
+                return True
+        return False
 
     def _general_page(self, paths: AppPaths) -> QWidget:
         page = QWidget()

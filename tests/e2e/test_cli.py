@@ -12,6 +12,7 @@ from pathlib import Path
 
 import keyring
 import pytest
+from pytestqt.qtbot import QtBot
 
 from mayadesk import __version__
 from tests.helpers.x11 import WindowWatcher
@@ -100,7 +101,10 @@ def test_window_without_a_display_is_a_clear_error() -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_window_opens_and_closes_cleanly_on_sigterm(app_dirs: dict[str, Path]) -> None:
+def test_window_opens_and_closes_cleanly_on_sigterm(
+    app_dirs: dict[str, Path], qtbot: QtBot
+) -> None:
+    log_file = app_dirs["state"] / "mayadesk" / "log" / "mayadesk.log"
     watcher = WindowWatcher()
     try:
         with subprocess.Popen(
@@ -109,6 +113,10 @@ def test_window_opens_and_closes_cleanly_on_sigterm(app_dirs: dict[str, Path]) -
         ) as proc:
             try:
                 watcher.wait_mapped("MayaDesk", timeout=30)
+                qtbot.waitUntil(  # the key store is built after the window is up
+                    lambda: log_file.exists() and "Key store ready" in log_file.read_text(),
+                    timeout=20_000,
+                )
             finally:
                 proc.send_signal(signal.SIGTERM)
                 _out, err = proc.communicate(timeout=15)
@@ -118,5 +126,6 @@ def test_window_opens_and_closes_cleanly_on_sigterm(app_dirs: dict[str, Path]) -
         watcher.close()
     assert "Traceback" not in err
     assert (app_dirs["state"] / "mayadesk" / "window.ini").is_file()
-    log_text = (app_dirs["state"] / "mayadesk" / "log" / "mayadesk.log").read_text()
+    log_text = log_file.read_text()
     assert "Window shown" in log_text
+    assert log_text.index("Window shown") < log_text.index("Key store ready")

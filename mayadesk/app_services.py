@@ -1,0 +1,45 @@
+"""Services the window needs soon after it appears, built off the UI thread.
+
+`keyring` (and what it pulls in) costs more start-up time than the whole window, and its
+first call may block on D-Bus, so the key store is built on a worker thread once the window
+is visible and handed to the window when ready.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mayadesk.paths import AppPaths
+
+if TYPE_CHECKING:
+    from mayadesk.keys.profiles import ProfileManager
+    from mayadesk.keys.store import KeyStore
+
+
+@dataclass
+class KeyServices:
+    """The key store, the profiles, and the one thread that talks to the keyring.
+
+    One thread keeps keyring calls in the order the user made them, and keeps them all off
+    the UI thread (an unlock prompt can block for as long as the user takes).
+    """
+
+    store: KeyStore
+    profiles: ProfileManager
+    keyring_executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="mayadesk-keyring")
+    )
+
+    def close(self) -> None:
+        self.keyring_executor.shutdown(wait=False, cancel_futures=True)
+
+
+def build_key_services(paths: AppPaths) -> KeyServices:
+    """Import and build the key store and profiles (blocking: run it on a worker thread)."""
+    from mayadesk.keys.profiles import ProfileManager
+    from mayadesk.keys.store import KeyStore
+
+    store = KeyStore()
+    return KeyServices(store, ProfileManager.from_file(store, paths.config_file))

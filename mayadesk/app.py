@@ -90,10 +90,12 @@ def run_gui(argv: list[str]) -> int:
 async def finish_start_up(window: MainWindow, paths: AppPaths) -> None:
     """What the first frame did not need: the key store (imports keyring; may block on D-Bus)."""
     from mayadesk.app_services import build_key_services
+    from mayadesk.daemon_executor import DaemonExecutor
 
     loop = asyncio.get_running_loop()
+    executor = DaemonExecutor("mayadesk-keyring")
     try:
-        keys = await loop.run_in_executor(None, build_key_services, paths)
+        keys = await loop.run_in_executor(executor, build_key_services, paths, executor)
     except Exception:
         log.exception("Could not set up the key store")
         return

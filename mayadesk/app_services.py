@@ -7,10 +7,10 @@ is visible and handed to the window when ready.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mayadesk.daemon_executor import DaemonExecutor
 from mayadesk.paths import AppPaths
 
 if TYPE_CHECKING:
@@ -23,23 +23,30 @@ class KeyServices:
     """The key store, the profiles, and the one thread that talks to the keyring.
 
     One thread keeps keyring calls in the order the user made them, and keeps them all off
-    the UI thread (an unlock prompt can block for as long as the user takes).
+    the UI thread (an unlock prompt can block for as long as the user takes); it is a daemon
+    thread, so a prompt nobody answers never stops the app from quitting.
     """
 
     store: KeyStore
     profiles: ProfileManager
-    keyring_executor: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="mayadesk-keyring")
+    keyring_executor: DaemonExecutor = field(
+        default_factory=lambda: DaemonExecutor("mayadesk-keyring")
     )
 
     def close(self) -> None:
         self.keyring_executor.shutdown(wait=False, cancel_futures=True)
 
 
-def build_key_services(paths: AppPaths) -> KeyServices:
-    """Import and build the key store and profiles (blocking: run it on a worker thread)."""
+def build_key_services(
+    paths: AppPaths, executor: DaemonExecutor | None = None
+) -> KeyServices:
+    """Import and build the key store and profiles (blocking: run it on `executor`, whose
+    thread then serves every later keyring call)."""
     from mayadesk.keys.profiles import ProfileManager
     from mayadesk.keys.store import KeyStore
 
     store = KeyStore()
-    return KeyServices(store, ProfileManager.from_file(store, paths.config_file))
+    profiles = ProfileManager.from_file(store, paths.config_file)
+    if executor is None:
+        return KeyServices(store, profiles)
+    return KeyServices(store, profiles, executor)

@@ -7,17 +7,20 @@ imports) are loaded later, off the UI thread, so the window appears as fast as a
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import signal
 import socket
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mayadesk.config import Settings
     from mayadesk.paths import AppPaths
     from mayadesk.ui.main_window import MainWindow
+    from mayadesk.workers.turn_services import TurnServices
 
 log = logging.getLogger("mayadesk.app")
 
@@ -72,7 +75,10 @@ def run_gui(argv: list[str]) -> int:
     paths = app_paths().ensure()
     theme.apply_scheme(app, theme.current_scheme())
     settings = load_settings(paths.config_file)
-    window = MainWindow(paths, new_session=Session, default_profile=settings.default_profile)
+    turns = build_turn_services(settings)
+    window = MainWindow(
+        paths, new_session=Session, default_profile=settings.default_profile, turns=turns
+    )
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     app.lastWindowClosed.connect(closed.set)
@@ -82,13 +88,29 @@ def run_gui(argv: list[str]) -> int:
     window.show()
     log.info("Window shown")
     with loop:
-        loop.create_task(finish_start_up(window, paths))
+        loop.create_task(finish_start_up(window, turns, paths))
         loop.run_until_complete(closed.wait())
+    turns.registry.clear_all()
     return 0
 
 
-async def finish_start_up(window: MainWindow, paths: AppPaths) -> None:
-    """What the first frame did not need: the key store (imports keyring; may block on D-Bus)."""
+def build_turn_services(settings: Settings) -> TurnServices:
+    """The registry of every tab's clients and the options of a turn (cheap: no SDK import)."""
+    from mayadesk.llm.client import make_llm_factory
+    from mayadesk.sessions.registry import SessionRegistry
+    from mayadesk.workers.turn_services import TurnOptions, TurnServices
+
+    def no_tts(_key: str) -> object:
+        raise NotImplementedError("speech is not wired in yet")
+
+    registry: SessionRegistry[Any, Any] = SessionRegistry(make_llm_factory(settings), no_tts)
+    return TurnServices(registry, TurnOptions())
+
+
+async def finish_start_up(window: MainWindow, turns: TurnServices, paths: AppPaths) -> None:
+    """What the first frame did not need: the key store (imports keyring; may block on
+    D-Bus), and the Gemini SDK's seconds of imports, so the first turn is as fast as later
+    ones."""
     from mayadesk.app_services import build_key_services
     from mayadesk.daemon_executor import DaemonExecutor
 
@@ -100,7 +122,12 @@ async def finish_start_up(window: MainWindow, paths: AppPaths) -> None:
         log.exception("Could not set up the key store")
         return
     window.attach_keys(keys)
+    turns.attach_keys(keys)
     log.info("Key store ready")
+    warm_up = DaemonExecutor("mayadesk-warm-up")
+    await loop.run_in_executor(warm_up, importlib.import_module, "langchain_google_genai")
+    warm_up.shutdown(wait=False)
+    log.info("Gemini SDK loaded")
 
 
 def quit_when_signalled(app: object, finish: Callable[[], None]) -> None:

@@ -96,6 +96,12 @@ class _AbortableTransport(httpx.HTTPTransport):
     def bind(self, abort: _Abort | None) -> None:
         self._local.abort = abort
 
+    async def aclose(self) -> None:
+        """The SDK's async client shares this transport (langchain hands the same
+        `client_args` to both) and closes it when garbage-collected on a thread that runs an
+        event loop, as the GUI thread does under qasync."""
+        self.close()
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         abort: _Abort | None = getattr(self._local, "abort", None)
         if abort is not None and abort.aborted:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QLabel,
     QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from mayadesk.llm.errors import ErrorCategory
+from mayadesk.llm.events import TurnFailed, TurnFinished
 from mayadesk.sessions.history import Message
 from mayadesk.ui.avatar_view import AvatarView
 from mayadesk.ui.composer import Composer
@@ -24,9 +27,11 @@ class ConversationTab(QWidget):
 
     Signals:
         splitter_moved(QByteArray): the user moved the splitter; its new state.
+        keys_requested(): the user asked to open Settings → Keys (from an error).
     """
 
     splitter_moved = Signal(QByteArray)
+    keys_requested = Signal()
 
     def __init__(self, controller: TabController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,15 +76,33 @@ class ConversationTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter)
 
+        self.status = QLabel()
+        self.status.setObjectName("turnStatus")
+        self.status.hide()
+        talk_layout.insertWidget(1, self.status)
+
         self.setFocusProxy(self.composer)
-        self.transcript.show_messages(controller.session.messages())
+        session = controller.session
+        self.transcript.show_messages(session.messages())
+        with session.lock:
+            self.avatar.set_emotion(str(session.emotion))
+            self.order_panel.show_snapshot(session.bar.snapshot())
 
         self.composer.send_requested.connect(self.send)
         self.send_button.clicked.connect(self.send)
         self.stop_button.clicked.connect(controller.stop)
         self.splitter.splitterMoved.connect(self._on_splitter_moved)
+        self.transcript.action_requested.connect(self._on_transcript_action_requested)
+        self.order_panel.tip_pressed.connect(self._on_order_panel_tip_pressed)
         controller.message_added.connect(self._on_controller_message_added)
         controller.busy_changed.connect(self._on_controller_busy_changed)
+        controller.reply_started.connect(self.transcript.begin_reply)
+        controller.reply_delta.connect(self.transcript.append_reply)
+        controller.reply_finished.connect(self._on_controller_reply_finished)
+        controller.turn_failed.connect(self._on_controller_turn_failed)
+        controller.status_changed.connect(self._on_controller_status_changed)
+        controller.emotion_changed.connect(self.avatar.set_emotion)
+        controller.order_changed.connect(self.order_panel.show_snapshot)
 
     def send(self) -> None:
         """Hand the composer's text to the controller; clear it only when it was taken."""
@@ -92,6 +115,35 @@ class ConversationTab(QWidget):
 
     def _on_controller_busy_changed(self, busy: bool) -> None:
         self.stop_button.setEnabled(busy)
+
+    def _on_controller_reply_finished(self, finished: TurnFinished) -> None:
+        self.transcript.finish_reply(finished.text, stopped=finished.stopped)
+
+    def _on_controller_turn_failed(self, failed: TurnFailed) -> None:
+        self.transcript.finish_reply(failed.partial_text, failed=True)
+        error = failed.error
+        self.transcript.show_error(
+            error.message,
+            retry=error.retryable or error.category is not ErrorCategory.AUTH,
+            keys=error.category is ErrorCategory.AUTH,
+        )
+
+    def _on_controller_status_changed(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+
+    def _on_transcript_action_requested(self, action: str) -> None:
+        if action == "retry":
+            self.controller.retry()
+        elif action == "keys":
+            self.keys_requested.emit()
+
+    def _on_order_panel_tip_pressed(self, percent: int) -> None:
+        problem = self.controller.press_tip(percent)
+        if problem is not None:
+            with self.controller.session.lock:
+                self.order_panel.show_snapshot(self.controller.session.bar.snapshot())
+            self.order_panel.show_problem(problem)
 
     def _on_splitter_moved(self, _pos: int, _index: int) -> None:
         self.splitter_moved.emit(self.splitter.saveState())

@@ -31,6 +31,7 @@ from mayadesk.ui.notice_banner import NoticeBanner
 from mayadesk.ui.settings_dialog import SettingsDialog
 from mayadesk.ui.window_state import WindowState
 from mayadesk.workers.tab_controller import TabController
+from mayadesk.workers.turn_services import TurnServices
 
 log = logging.getLogger("mayadesk.ui")
 
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         paths: AppPaths,
         new_session: Callable[[str], Session],
         default_profile: str = "default",
+        turns: TurnServices | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -81,6 +83,7 @@ class MainWindow(QMainWindow):
         self.paths = paths
         self._new_session = new_session
         self._default_profile = default_profile
+        self._turns = turns
         self._closed: deque[ClosedTab] = deque(maxlen=CLOSED_TABS_KEPT)
         self._window_state = WindowState(paths.window_state_file)
         self._splitter_state: QByteArray | None = self._window_state.splitter
@@ -184,7 +187,8 @@ class MainWindow(QMainWindow):
     ) -> ConversationTab:
         """Open a conversation (a fresh one unless `session` is given) and focus its input."""
         session = session or self._new_session(self.default_profile())
-        tab = ConversationTab(TabController(session))
+        tab = ConversationTab(TabController(session, self._turns))
+        tab.keys_requested.connect(lambda: self.show_settings("Keys"))
         if self._splitter_state is not None:
             tab.splitter.restoreState(self._splitter_state)
         tab.splitter_moved.connect(self._on_tab_splitter_moved)
@@ -203,7 +207,7 @@ class MainWindow(QMainWindow):
         self._closed.append(ClosedTab(self.tabs.tabText(index), tab.controller.session))
         self.reopen_tab_action.setEnabled(True)
         self.tabs.removeTab(index)
-        tab.controller.stop()
+        tab.controller.close()
         self.session_released.emit(tab.controller.session)
         tab.deleteLater()
         if self.tabs.count() == 0:
@@ -356,6 +360,6 @@ class MainWindow(QMainWindow):
         splitter = current.splitter.saveState() if current else self._splitter_state
         self._window_state.save(self.saveGeometry(), self.saveState(), splitter)
         for tab in self.tabs.conversations():
-            tab.controller.stop()
+            tab.controller.close()
             self.session_released.emit(tab.controller.session)
         super().closeEvent(event)

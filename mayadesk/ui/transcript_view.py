@@ -4,26 +4,38 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtGui import QPalette, QTextCursor
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QPalette, QTextCursor
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from mayadesk.sessions.history import Message, Role
+from mayadesk.sessions.history import Message, MessageKind, Role
 
 SPEAKER = {Role.USER: "You", Role.MAYA: "Maya", Role.NOTICE: ""}
+TYPING = "Maya is typing…"
+ACTION_SCHEME = "mayadesk"
 
 
 class TranscriptView(QTextBrowser):
-    """A read-only, selectable view of one conversation's messages.
+    """A read-only, selectable view of one conversation, with Maya's reply growing live.
 
     It keeps the messages it shows, so it can redraw them when the colour scheme changes.
+    Links with the `mayadesk:` scheme (Retry, Open Keys) are actions, not web pages.
+
+    Signals:
+        action_requested(str): an action link was clicked ("retry", "keys").
     """
+
+    action_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("transcript")
-        self.setOpenExternalLinks(True)
+        self.setOpenLinks(False)
         self.setAccessibleName("Conversation")
+        self.anchorClicked.connect(self._on_anchor_clicked)
         self._messages: list[Message] = []
+        self._live_start: int | None = None
+        self._live_text = ""
 
     def show_messages(self, messages: tuple[Message, ...] | list[Message]) -> None:
         self._messages = list(messages)
@@ -31,28 +43,138 @@ class TranscriptView(QTextBrowser):
 
     def add_message(self, message: Message) -> None:
         self._messages.append(message)
-        self.moveCursor(QTextCursor.MoveOperation.End)
-        self.insertHtml(self._message_html(message))
-        self.moveCursor(QTextCursor.MoveOperation.End)
-        self.ensureCursorVisible()
+        self._append_html(self._message_html(message))
 
     def messages(self) -> list[Message]:
         return list(self._messages)
+
+    # Maya's reply, as it streams ------------------------------------------------------------
+    def begin_reply(self) -> None:
+        """Show that Maya is typing; her text replaces this as it arrives."""
+        self._live_text = ""
+        self._open_live_block()
+        self._render_live()
+
+    def append_reply(self, delta: str) -> None:
+        if self._live_start is None:
+            self.begin_reply()
+        self._live_text += delta
+        self._render_live()
+
+    def finish_reply(self, text: str, *, stopped: bool = False, failed: bool = False) -> None:
+        """Replace the live block with the reply as kept (or remove it when nothing came)."""
+        if self._live_start is not None:
+            self._clear_live()
+        if text:
+            self.add_message(Message(Role.MAYA, text, stopped=stopped, failed=failed))
+        elif stopped:
+            self.add_message(Message(Role.NOTICE, "Stopped."))
+
+    @property
+    def live_text(self) -> str:
+        return self._live_text
+
+    def show_error(self, text: str, *, retry: bool, keys: bool) -> None:
+        """A failed turn: one sentence, with Retry and Open Keys links where they help."""
+        links = []
+        if retry:
+            links.append(f'<a href="{ACTION_SCHEME}:retry">Retry</a>')
+        if keys:
+            links.append(f'<a href="{ACTION_SCHEME}:keys">Open Keys…</a>')
+        message = Message(Role.NOTICE, text)
+        self._messages.append(message)
+        extra = (" " + " · ".join(links)) if links else ""
+        self._append_html(self._message_html(message, error=True)[: -len("</p>")] + extra + "</p>")
 
     def restyle(self) -> None:
         """Redraw with the current palette (after a light/dark switch)."""
         self._redraw()
 
-    def _redraw(self) -> None:
-        self.setHtml("".join(self._message_html(m) for m in self._messages))
-        self.moveCursor(QTextCursor.MoveOperation.End)
+    # Drawing --------------------------------------------------------------------------------
+    def _end_cursor(self) -> QTextCursor:
+        cursor = self.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        return cursor
 
-    def _message_html(self, message: Message) -> str:
+    def _append_html(self, fragment: str) -> None:
+        """Add a finished message; a live reply stays the last block, below it."""
+        live = self._live_start is not None
+        if live:
+            self._clear_live(keep_text=True)
+        cursor = self._end_cursor()
+        if not self.document().isEmpty():
+            cursor.insertBlock()
+        cursor.insertHtml(fragment)
+        if live:
+            self._open_live_block()
+            self._render_live()
+        self._scroll_to_end()
+
+    def _open_live_block(self) -> None:
+        cursor = self._end_cursor()
+        if not self.document().isEmpty():
+            cursor.insertBlock()
+        self._live_start = cursor.position()
+
+    def _live_selection(self, *, with_separator: bool) -> QTextCursor:
+        assert self._live_start is not None
+        start = self._live_start
+        if with_separator and start > 0:
+            start -= 1  # the block break before the live block
+        cursor = self.textCursor()
+        cursor.setPosition(start)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        return cursor
+
+    def _render_live(self) -> None:
+        cursor = self._live_selection(with_separator=False)
+        cursor.removeSelectedText()
+        if self._live_text:
+            fragment = self._message_html(Message(Role.MAYA, self._live_text))
+        else:
+            muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
+            fragment = f'<p style="color:{muted}"><i>{TYPING}</i></p>'
+        cursor.insertHtml(fragment)
+        self._scroll_to_end()
+
+    def _clear_live(self, *, keep_text: bool = False) -> None:
+        self._live_selection(with_separator=True).removeSelectedText()
+        self._live_start = None
+        if not keep_text:
+            self._live_text = ""
+
+    def _scroll_to_end(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def _redraw(self) -> None:
+        live = self._live_start is not None
+        self.setHtml("".join(self._message_html(m) for m in self._messages))
+        if live:
+            self._open_live_block()
+            self._render_live()
+        self._scroll_to_end()
+
+    def _message_html(self, message: Message, *, error: bool = False) -> str:
         palette = self.palette()
         text = html.escape(message.text).replace("\n", "<br>")
+        muted = palette.color(QPalette.ColorRole.PlaceholderText).name()
         if message.role is Role.NOTICE:
-            muted = palette.color(QPalette.ColorRole.PlaceholderText).name()
+            color = palette.color(QPalette.ColorRole.BrightText).name() if error else muted
+            return f'<p style="color:{color}"><i>{text}</i></p>'
+        if message.kind is MessageKind.TIP_NOTE:
             return f'<p style="color:{muted}"><i>{text}</i></p>'
         accent = palette.color(QPalette.ColorRole.Link).name()
         speaker = SPEAKER[message.role]
-        return f'<p><b style="color:{accent}">{speaker}:</b> {text}</p>'
+        mark = ""
+        if message.stopped:
+            mark = f' <span style="color:{muted}"><i>(stopped)</i></span>'
+        elif message.failed:
+            mark = f' <span style="color:{muted}"><i>(interrupted)</i></span>'
+        return f'<p><b style="color:{accent}">{speaker}:</b> {text}{mark}</p>'
+
+    def _on_anchor_clicked(self, url: QUrl) -> None:
+        if url.scheme() == ACTION_SCHEME:
+            self.action_requested.emit(url.path())
+        else:
+            QDesktopServices.openUrl(url)

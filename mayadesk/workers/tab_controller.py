@@ -1,18 +1,33 @@
 """The controller between one conversation tab and its session.
 
-It owns what happens when the user sends a message; the tab widget only displays what the
-controller's signals say. Until a model is wired in, a turn answers with a plain notice
-rather than a made-up reply.
+It owns what happens when the user sends a message: messages wait their turn (one turn at a
+time per tab), each turn runs on the tab's worker thread, and the turn's events come back
+here as signals the tab's widgets display. Without turn services (no model configured) a
+message gets a plain notice instead of a made-up reply.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import deque
 
 from PySide6.QtCore import QObject, Signal
 
+from mayadesk.llm.events import (
+    EmotionChanged,
+    OrderChanged,
+    TokenDelta,
+    TurnEvent,
+    TurnFailed,
+    TurnFinished,
+    TurnRetrying,
+    TurnStarted,
+)
 from mayadesk.sessions.history import Message, Role
 from mayadesk.sessions.session import Session
+from mayadesk.workers.turn_services import TurnServices
+from mayadesk.workers.turn_worker import TurnThread
 
 log = logging.getLogger("mayadesk.turns")
 
@@ -25,31 +40,156 @@ class TabController(QObject):
     """Runs one tab's conversation.
 
     Signals:
-        message_added(Message): a message joined the session's history; show it.
-        busy_changed(bool): a turn started (True) or ended (False).
+        message_added(Message): a message to show now (the user's, a tip note, a notice).
+        reply_started(): Maya is about to answer (show that she is typing).
+        reply_delta(str): more of Maya's visible reply.
+        reply_finished(TurnFinished): Maya's reply is complete, or was stopped (`.stopped`).
+        turn_failed(TurnFailed): the turn failed (`.error`); the user's message is kept.
+        status_changed(str): a passing status ("Gemini is busy — trying again…"), "" clears it.
+        emotion_changed(str): Maya's mood for the avatar.
+        order_changed(object): the tab's order or bill changed (a `BarSnapshot`).
+        busy_changed(bool): a turn started (True) or the last queued one ended (False).
     """
 
     message_added = Signal(object)
+    reply_started = Signal()
+    reply_delta = Signal(str)
+    reply_finished = Signal(object)
+    turn_failed = Signal(object)
+    status_changed = Signal(str)
+    emotion_changed = Signal(str)
+    order_changed = Signal(object)
     busy_changed = Signal(bool)
 
-    def __init__(self, session: Session, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        services: TurnServices | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.session = session
+        self._services = services
+        self._thread: TurnThread | None = None
+        self._waiting: deque[str] = deque()
+        self._turn_id = 0
+        self._cancel: threading.Event | None = None
+        self._can_retry = False
+        if services is not None and not session.messages():
+            from mayadesk.llm.persona import GREETING_EMOTION, greeting_text
+
+            # Shown locally: no request is made until the user speaks or types.
+            session.add_message(Message(Role.MAYA, greeting_text(), emotion=GREETING_EMOTION))
+
+    @property
+    def busy(self) -> bool:
+        return self._cancel is not None
+
+    @property
+    def can_retry(self) -> bool:
+        return self._can_retry and not self.busy
 
     def submit(self, text: str) -> bool:
         """Take the user's message; return False (and keep nothing) when it is blank."""
         text = text.strip()
         if not text:
             return False
-        self._add(Message(Role.USER, text))
-        log.info("Session %s: no model configured, turn not started", self.session.id[:8])
-        self._add(Message(Role.NOTICE, NO_MODEL_NOTICE))
+        if self._services is None:
+            self._add(Message(Role.USER, text))
+            log.info("Session %s: no model configured, turn not started", self.session.id[:8])
+            self._add(Message(Role.NOTICE, NO_MODEL_NOTICE))
+            return True
+        self._waiting.append(text)
+        self.message_added.emit(Message(Role.USER, text))  # shown now; history at its turn
+        self._start_next()
+        return True
+
+    def retry(self) -> bool:
+        """Run the last failed turn again, with the history as it is."""
+        if not self.can_retry:
+            return False
+        self._start_turn()
         return True
 
     def stop(self) -> None:
-        """Stop Maya (generation and speech); nothing runs yet, so nothing to stop."""
-        self.busy_changed.emit(False)
+        """Stop Maya: the running turn ends within moments, its partial reply kept."""
+        if self._cancel is not None:
+            self._cancel.set()
+        else:
+            self.busy_changed.emit(False)
+
+    def press_tip(self, percent: int) -> str | None:
+        """A tip button: same rules as Maya's tool, and Maya hears of it in the next turn."""
+        from mayadesk.bar.tools import BarTools
+
+        tools = BarTools(self.session.bar, self.session.lock)
+        result = tools.press_tip_preset(percent)
+        if not result.get("ok"):
+            return str(result.get("error", "The tip could not be changed."))
+        self._add(Message.tip_note(str(result["note"])))
+        self.order_changed.emit(tools.snapshot())
+        return None
+
+    def close(self) -> None:
+        """The tab is closing: stop the turn, end the thread, free the session's clients."""
+        self._waiting.clear()
+        if self._cancel is not None:
+            self._cancel.set()
+        if self._thread is not None:
+            self._thread.shut_down()
+            self._thread = None
+        self._cancel = None
+        if self._services is not None:
+            self._services.release(self.session)
+
+    # Turns ----------------------------------------------------------------------------------
+    def _start_next(self) -> None:
+        if self.busy or not self._waiting:
+            return
+        self.session.add_message(Message(Role.USER, self._waiting.popleft()))
+        self._start_turn()
+
+    def _start_turn(self) -> None:
+        assert self._services is not None
+        if self._thread is None:
+            self._thread = TurnThread(self.session, self._services)
+            self._thread.worker.turn_event.connect(self._on_worker_event)
+        self._turn_id += 1
+        self._cancel = threading.Event()
+        self._can_retry = False
+        self.busy_changed.emit(True)
+        self._thread.start_turn(self._turn_id, self._cancel)
+
+    def _on_worker_event(self, event: TurnEvent) -> None:
+        if event.turn_id != self._turn_id or self._cancel is None:
+            return  # a turn this tab no longer waits for
+        if isinstance(event, TurnStarted):
+            self.reply_started.emit()
+        elif isinstance(event, TokenDelta):
+            self.reply_delta.emit(event.text)
+        elif isinstance(event, EmotionChanged):
+            self.emotion_changed.emit(str(event.emotion))
+        elif isinstance(event, OrderChanged):
+            self.order_changed.emit(event.snapshot)
+        elif isinstance(event, TurnRetrying):
+            self.status_changed.emit("Gemini is busy — trying again…")
+        elif isinstance(event, TurnFinished):
+            self.reply_finished.emit(event)
+            self._end_turn()
+        elif isinstance(event, TurnFailed):
+            self._can_retry = True
+            self.turn_failed.emit(event)
+            self._end_turn()
+
+    def _end_turn(self) -> None:
+        self._cancel = None
+        self.status_changed.emit("")
+        if self._waiting:
+            self._start_next()
+        else:
+            self.busy_changed.emit(False)
 
     def _add(self, message: Message) -> None:
         self.session.add_message(message)
         self.message_added.emit(message)
+

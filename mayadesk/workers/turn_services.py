@@ -1,0 +1,117 @@
+"""What every tab's turns share: the key store, the session registry, the turn options.
+
+Plain Python, no Qt: `run` is the whole body of a turn as a worker thread runs it, so it is
+testable without a window. It is shared by all worker threads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mayadesk.llm.errors import GeminiKeyMissing, map_gemini_error
+from mayadesk.llm.events import TurnEvent, TurnFailed, TurnFinished, TurnStarted
+from mayadesk.llm.retry import DEFAULT_RETRY, RetryPolicy
+from mayadesk.sessions.registry import SessionRegistry
+from mayadesk.sessions.session import Session
+
+if TYPE_CHECKING:
+    from mayadesk.app_services import KeyServices
+    from mayadesk.keys.store import ProfileKeys
+
+log = logging.getLogger("mayadesk.turns")
+
+POLL_SECONDS = 0.05  # how often a worker waiting for keys looks at its Stop flag
+
+
+@dataclass(frozen=True)
+class TurnOptions:
+    max_tool_rounds: int = 5
+    retry: RetryPolicy = DEFAULT_RETRY
+    context_budget: int = 60_000
+
+
+class TurnServices:
+    """The shared parts of a turn. Keys arrive after start-up (`attach_keys`)."""
+
+    def __init__(self, registry: SessionRegistry[Any, Any], options: TurnOptions) -> None:
+        self.registry = registry
+        self.options = options
+        self._keys: KeyServices | None = None
+        self._keys_ready = threading.Event()
+
+    def attach_keys(self, keys: KeyServices) -> None:
+        self._keys = keys
+        self._keys_ready.set()
+
+    def key_snapshot(self, profile: str, cancel: threading.Event) -> ProfileKeys | None:
+        """The profile's keys for this turn, read on the keyring thread; None if cancelled.
+
+        Reads go through the one keyring thread, in order with the user's changes, so a key
+        replaced in Settings is what the very next turn reads.
+        """
+        while not self._keys_ready.wait(POLL_SECONDS):
+            if cancel.is_set():
+                return None
+        keys = self._keys
+        assert keys is not None
+        future = keys.keyring_executor.submit(keys.store.snapshot, profile)
+        while True:
+            try:
+                return future.result(POLL_SECONDS)
+            except FutureTimeout:
+                if cancel.is_set():
+                    future.cancel()
+                    return None
+
+    def run(
+        self,
+        session: Session,
+        turn_id: int,
+        cancel: threading.Event,
+        emit: Callable[[TurnEvent], None],
+    ) -> None:
+        """One turn of `session` (on a worker thread): keys, client, then the LLM turn."""
+        from mayadesk.bar.tools import BarTools
+        from mayadesk.llm.turn import TOOL_DECLARATIONS, run_turn
+
+        profile = session.profile
+        keys = self.key_snapshot(profile, cancel)
+        if keys is None:
+            emit(TurnStarted(turn_id))
+            emit(TurnFinished(turn_id, "", session.emotion, stopped=True))
+            return
+        if not keys.gemini:
+            emit(TurnStarted(turn_id))
+            error = map_gemini_error(GeminiKeyMissing(), profile)
+            if keys.problem:  # the keyring could not be read: say that, not "no key"
+                error = dataclasses.replace(error, message=keys.problem)
+            emit(TurnFailed(turn_id, error))
+            return
+        try:
+            llm = self.registry.get_llm(session.id, keys.gemini, TOOL_DECLARATIONS)
+        except Exception as exc:
+            log.warning("Session %s: no Gemini client (%s)", session.id[:8], type(exc).__name__)
+            emit(TurnStarted(turn_id))
+            emit(TurnFailed(turn_id, map_gemini_error(exc, profile)))
+            return
+        run_turn(
+            session,
+            llm,
+            BarTools(session.bar, session.lock),
+            turn_id=turn_id,
+            cancel=cancel,
+            emit=emit,
+            max_tool_rounds=self.options.max_tool_rounds,
+            retry=self.options.retry,
+            context_budget=self.options.context_budget,
+        )
+
+    def release(self, session: Session) -> None:
+        """The tab closed: close its clients (connection pools, sockets)."""
+        self.registry.clear(session.id)

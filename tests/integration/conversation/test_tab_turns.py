@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from mayadesk.ui.main_window import MainWindow
-from tests.fakes.gemini import Call, ErrorReply, FakeGemini, Gate, Reply, Text
+from tests.fakes.gemini import Call, ErrorReply, FakeGemini, Gate, Reply
 from tests.integration.conversation.conftest import GEMINI_KEY, WAIT_MS, send
 
 

@@ -36,7 +36,7 @@ APT_RUNTIME = [
 APT_TEST = [
     "xvfb", "xauth", "pulseaudio", "pulseaudio-utils", "sox", "dbus", "dbus-x11",
     "gnome-keyring", "libsecret-tools", "desktop-file-utils", "appstream", "espeak-ng",
-    "binutils", "git",
+    "binutils", "git", "xdotool", "x11-utils",
 ]
 EXTRAS = {"run": "local-voice", "test": "local-voice,test,bundle"}
 

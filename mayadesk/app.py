@@ -7,7 +7,6 @@ imports) are loaded later, off the UI thread, so the window appears as fast as a
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import os
 import signal
@@ -125,7 +124,9 @@ async def finish_start_up(window: MainWindow, turns: TurnServices, paths: AppPat
     turns.attach_keys(keys)
     log.info("Key store ready")
     warm_up = DaemonExecutor("mayadesk-warm-up")
-    await loop.run_in_executor(warm_up, importlib.import_module, "langchain_google_genai")
+    from mayadesk.llm.client import load_sdk
+
+    await loop.run_in_executor(warm_up, load_sdk)
     warm_up.shutdown(wait=False)
     log.info("Gemini SDK loaded")
 

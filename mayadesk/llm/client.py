@@ -203,6 +203,22 @@ def _tool_calls(total: Any) -> tuple[ToolCall, ...]:
     return tuple(calls)
 
 
+_sdk_lock = threading.Lock()
+
+
+def load_sdk() -> Any:
+    """Import the Gemini SDK once, on one thread at a time, and return its chat model class.
+
+    Importing it takes seconds; tabs starting turns together would otherwise import it from
+    many threads at once, and Python's import deadlock detection then hands some of them a
+    half-initialised module (AttributeError).
+    """
+    with _sdk_lock:
+        from langchain_google_genai import ChatGoogleGenerativeAI
+
+        return ChatGoogleGenerativeAI
+
+
 class GeminiChat:
     """A session's chat client for one key and tool set (the registry caches it).
 
@@ -222,7 +238,7 @@ class GeminiChat:
     ) -> None:
         if not key or not key.strip():
             raise GeminiKeyMissing("no Gemini key was given")
-        from langchain_google_genai import ChatGoogleGenerativeAI
+        ChatGoogleGenerativeAI = load_sdk()  # noqa: N806  (a class, imported late)
 
         self._transport = _AbortableTransport()
         try:

@@ -238,7 +238,7 @@ class GeminiChat:
     ) -> None:
         if not key or not key.strip():
             raise GeminiKeyMissing("no Gemini key was given")
-        ChatGoogleGenerativeAI = load_sdk()  # noqa: N806  (a class, imported late)
+        ChatGoogleGenerativeAI = load_sdk()  # a class, imported late
 
         self._transport = _AbortableTransport()
         try:

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final, Generic, Literal, TypeVar, cast
 
 from mayadesk.sessions.keyhash import KeyHasher
@@ -127,26 +127,62 @@ class RegistryStats:
         return found
 
 
-@dataclass(frozen=True, slots=True)
 class _Slot:
-    """A cached client and what it was built for: a key (by keyed hash) and a variant."""
+    """A cached client and what it was built for: a key (by keyed tag) and a variant.
 
-    client: Any
-    key_hash: bytes = field(repr=False)
-    variant: Hashable  # the tools' identity for an LLM; None for TTS
+    `tools` is the last tools tuple the LLM client was asked for with: the same tuple comes
+    with every turn, so `is` recognises it on the fast path without naming its tools again.
+    Holding it keeps it alive, so its identity cannot pass to another object.
+    """
 
-    def fits(self, key_hash: bytes, variant: Hashable) -> bool:
-        return KeyHasher.same(self.key_hash, key_hash) and self.variant == variant
+    __slots__ = ("client", "key_tag", "tools", "variant")
+
+    def __init__(
+        self, client: Any, key_tag: Hashable, variant: Hashable, tools: object = None
+    ) -> None:
+        self.client = client
+        self.key_tag = key_tag
+        self.variant = variant  # the tools' identity for an LLM; None for TTS
+        self.tools = tools
+
+    def fits(self, key_tag: Hashable, variant: Hashable) -> bool:
+        # `==`, not `hmac.compare_digest`: the tags never leave this process, and whoever can
+        # time a comparison inside it can read the keys themselves.
+        return self.key_tag == key_tag and self.variant == variant
+
+    def __repr__(self) -> str:
+        return f"<_Slot {type(self.client).__name__}>"
 
 
 class _Entry:
-    """One session's cached clients; changed only under the registry lock."""
+    """One session's cached clients; changed only under the registry lock.
 
-    __slots__ = ("last_used", "slots")
+    Plain attributes, one per kind, rather than a dict: the fast path reads one of them.
+    """
+
+    __slots__ = ("last_used", "llm", "tts")
 
     def __init__(self, now: float) -> None:
         self.last_used = now
-        self.slots: dict[Kind, _Slot] = {}
+        self.llm: _Slot | None = None
+        self.tts: _Slot | None = None
+
+    def slot(self, kind: Kind) -> _Slot | None:
+        return self.llm if kind == "llm" else self.tts
+
+    def put(self, kind: Kind, slot: _Slot) -> None:
+        if kind == "llm":
+            self.llm = slot
+        else:
+            self.tts = slot
+
+    def slots(self) -> list[tuple[Kind, _Slot]]:
+        found: list[tuple[Kind, _Slot]] = []
+        if self.llm is not None:
+            found.append(("llm", self.llm))
+        if self.tts is not None:
+            found.append(("tts", self.tts))
+        return found
 
 
 class SessionRegistry(Generic[LLMT, TTST]):
@@ -172,33 +208,54 @@ class SessionRegistry(Generic[LLMT, TTST]):
         self._closer = closer
         self._tools_key = tools_key
         self._clock = clock
-        self._hasher = KeyHasher()
+        # Bound once: the fast path calls it without looking through the hasher.
+        self._tag = KeyHasher().tag
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
-        # The last tools tuple and its identity: the same tuple comes with every turn.
-        self._tools_memo: tuple[Sequence[Any], Hashable] | None = None
         self._hits = self._misses = self._creations = self._factory_errors = 0
         self._discarded = self._replacements = self._cleared = self._evicted = 0
         self._closed = self._close_errors = 0
 
+    # The two getters are written out rather than shared through helpers: a hit is the hot
+    # path of every turn, and each extra Python call on it would cost a third of a plain
+    # locked dict lookup (bench/registry.py holds them to twice that lookup).
+
     def get_llm(self, session_id: str, key: str, tools: Sequence[Any]) -> LLMT:
         """Return the session's LLM client for this Gemini key and tool set, creating it once."""
-        key_hash = self._hasher.digest(key)
-        variant = self._tools_identity(tools)
-        client = self._lookup(session_id, "llm", key_hash, variant)
+        key_tag = self._tag(key)
+        with self._lock:
+            entry = self._entries.get(session_id)
+            if entry is not None:
+                slot = entry.llm
+                if slot is not None and slot.tools is tools and slot.key_tag == key_tag:
+                    self._hits += 1
+                    entry.last_used = self._clock()
+                    return slot.client  # Any: no `cast()`, a Python call under the lock
+        # Another tools object (or a miss): name its tools and look again.
+        variant = self._tools_key(tools)
+        remembered = tools if isinstance(tools, tuple) else None  # a list could change
+        client = self._lookup(session_id, "llm", key_tag, variant, remembered)
         if client is _MISS:
             created = self._create(self._llm_factory, key, tools)
-            client = self._store_or_adopt(session_id, "llm", key_hash, variant, created)
+            client = self._store_or_adopt(
+                session_id, "llm", key_tag, variant, created, remembered
+            )
         return cast(LLMT, client)
 
     def get_tts(self, session_id: str, key: str) -> TTST:
         """Return the session's TTS client for this Cartesia key, creating it once."""
-        key_hash = self._hasher.digest(key)
-        client = self._lookup(session_id, "tts", key_hash, None)
-        if client is _MISS:
-            created = self._create(self._tts_factory, key)
-            client = self._store_or_adopt(session_id, "tts", key_hash, None, created)
-        return cast(TTST, client)
+        key_tag = self._tag(key)
+        with self._lock:
+            entry = self._entries.get(session_id)
+            if entry is not None:
+                slot = entry.tts
+                if slot is not None and slot.key_tag == key_tag:
+                    self._hits += 1
+                    entry.last_used = self._clock()
+                    return slot.client
+            self._misses += 1
+        created = self._create(self._tts_factory, key)
+        return cast(TTST, self._store_or_adopt(session_id, "tts", key_tag, None, created))
 
     def clear(self, session_id: str) -> int:
         """Forget a session (tab closed or reset) and close its clients; return how many.
@@ -210,14 +267,14 @@ class SessionRegistry(Generic[LLMT, TTST]):
             entry = self._entries.pop(session_id, None)
             if entry is None:
                 return 0
-            self._cleared += len(entry.slots)
+            self._cleared += len(entry.slots())
         return self._close_entry(session_id, entry)
 
     def clear_all(self) -> int:
         """Forget every session and close all clients (at exit); return how many were closed."""
         with self._lock:
             entries, self._entries = self._entries, {}
-            self._cleared += sum(len(entry.slots) for entry in entries.values())
+            self._cleared += sum(len(entry.slots()) for entry in entries.values())
         return sum(self._close_entry(sid, entry) for sid, entry in entries.items())
 
     def evict_idle(self, max_idle_seconds: float) -> list[str]:
@@ -237,7 +294,7 @@ class SessionRegistry(Generic[LLMT, TTST]):
             }
             for sid, entry in idle.items():
                 del self._entries[sid]
-                self._evicted += len(entry.slots)
+                self._evicted += len(entry.slots())
         for sid, entry in idle.items():
             self._close_entry(sid, entry)
         return list(idle)
@@ -247,8 +304,8 @@ class SessionRegistry(Generic[LLMT, TTST]):
         with self._lock:
             return RegistryStats(
                 sessions=len(self._entries),
-                live_llm=sum("llm" in entry.slots for entry in self._entries.values()),
-                live_tts=sum("tts" in entry.slots for entry in self._entries.values()),
+                live_llm=sum(entry.llm is not None for entry in self._entries.values()),
+                live_tts=sum(entry.tts is not None for entry in self._entries.values()),
                 hits=self._hits,
                 misses=self._misses,
                 creations=self._creations,
@@ -267,27 +324,22 @@ class SessionRegistry(Generic[LLMT, TTST]):
 
     # -- internals -------------------------------------------------------------------------
 
-    def _tools_identity(self, tools: Sequence[Any]) -> Hashable:
-        """`tools_key(tools)`, remembered for the last tuple (immutable, so safe to reuse).
+    def _lookup(
+        self, session_id: str, kind: Kind, key_tag: Hashable, variant: Hashable, tools: object
+    ) -> Any:
+        """The cached client if it fits, else `_MISS`; counts the call as a hit or a miss.
 
-        The memo is read and written without the lock: a race only means computing it twice.
+        On a hit with another tools tuple of the same names, the slot remembers that tuple,
+        so the caller's next call takes the fast path.
         """
-        memo = self._tools_memo
-        if memo is not None and memo[0] is tools:
-            return memo[1]
-        identity = self._tools_key(tools)
-        if isinstance(tools, tuple):
-            self._tools_memo = (tools, identity)
-        return identity
-
-    def _lookup(self, session_id: str, kind: Kind, key_hash: bytes, variant: Hashable) -> Any:
-        """The fast path: the cached client if it fits, else `_MISS`."""
         with self._lock:
             entry = self._entries.get(session_id)
-            slot = None if entry is None else entry.slots.get(kind)
-            if entry is not None and slot is not None and slot.fits(key_hash, variant):
+            slot = None if entry is None else entry.slot(kind)
+            if entry is not None and slot is not None and slot.fits(key_tag, variant):
                 self._hits += 1
                 entry.last_used = self._clock()
+                if tools is not None:
+                    slot.tools = tools
                 return slot.client
             self._misses += 1
             return _MISS
@@ -302,7 +354,13 @@ class SessionRegistry(Generic[LLMT, TTST]):
             raise
 
     def _store_or_adopt(
-        self, session_id: str, kind: Kind, key_hash: bytes, variant: Hashable, created: Any
+        self,
+        session_id: str,
+        kind: Kind,
+        key_tag: Hashable,
+        variant: Hashable,
+        created: Any,
+        tools: object = None,
     ) -> Any:
         """Second half of the double-checked lock: store `created`, or adopt a racing twin.
 
@@ -318,13 +376,13 @@ class SessionRegistry(Generic[LLMT, TTST]):
             if entry is None:
                 entry = self._entries[session_id] = _Entry(now)
             entry.last_used = now
-            twin = self._recheck(entry, kind, key_hash, variant)
+            twin = self._recheck(entry, kind, key_tag, variant)
             if twin is not None:
                 self._discarded += 1
                 keep, drop = twin.client, created
             else:
-                old = entry.slots.get(kind)
-                entry.slots[kind] = _Slot(created, key_hash, variant)
+                old = entry.slot(kind)
+                entry.put(kind, _Slot(created, key_tag, variant, tools))
                 keep, drop = created, _MISS if old is None else old.client
                 if old is not None:
                     self._replacements += 1
@@ -337,19 +395,20 @@ class SessionRegistry(Generic[LLMT, TTST]):
         return keep
 
     def _recheck(
-        self, entry: _Entry, kind: Kind, key_hash: bytes, variant: Hashable
+        self, entry: _Entry, kind: Kind, key_tag: Hashable, variant: Hashable
     ) -> _Slot | None:
         """The second check: a slot that fits, stored by another thread meanwhile, or None.
 
         Its own method so the race tests can remove it and show that they then fail.
         """
-        slot = entry.slots.get(kind)
-        return slot if slot is not None and slot.fits(key_hash, variant) else None
+        slot = entry.slot(kind)
+        return slot if slot is not None and slot.fits(key_tag, variant) else None
 
     def _close_entry(self, session_id: str, entry: _Entry) -> int:
-        for kind, slot in entry.slots.items():
+        slots = entry.slots()
+        for kind, slot in slots:
             self._close(session_id, kind, slot.client)
-        return len(entry.slots)
+        return len(slots)
 
     def _close(self, session_id: str, kind: Kind, client: Any) -> None:
         """Close a client the registry let go of, never letting a failure escape.

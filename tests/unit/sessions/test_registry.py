@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from typing import Any
 
 import pytest
 
-from mayadesk.sessions.keyhash import KeyHasher
+from mayadesk.sessions.keyhash import KeyHasher, str_hash_is_secret
 from mayadesk.sessions.registry import (
     RegistryStats,
     SessionRegistry,
@@ -215,6 +217,50 @@ def test_a_custom_tools_key_decides_what_counts_as_other_tools(factories: Factor
 
     assert registry.get_llm("s1", GEMINI_KEY, [Tool("b")]) is llm
     assert registry.get_llm("s1", GEMINI_KEY, [Tool("a"), Tool("b")]) is not llm
+
+
+def test_hits_with_the_same_tools_tuple_do_not_name_the_tools_again(
+    factories: Factories,
+) -> None:
+    named: list[Sequence[Any]] = []
+
+    def counting_names(tools: Sequence[Any]) -> tuple[str, ...]:
+        named.append(tools)
+        return tool_names(tools)
+
+    registry = SessionRegistry(factories.llm, factories.tts, tools_key=counting_names)
+    llm = registry.get_llm("s1", GEMINI_KEY, TOOLS)
+    for _ in range(3):
+        assert registry.get_llm("s1", GEMINI_KEY, TOOLS) is llm
+    assert named == [TOOLS], "named once, on the miss"
+
+    same_names = (Tool("get_menu"), Tool("add_to_order"))
+    assert registry.get_llm("s1", GEMINI_KEY, same_names) is llm
+    assert registry.get_llm("s1", GEMINI_KEY, same_names) is llm
+    assert named == [TOOLS, same_names], "an equal tuple is named once, then remembered"
+    stats = registry.stats()
+    assert (stats.hits, stats.misses) == (5, 1)
+    assert_adds_up(stats)
+
+
+def test_a_tools_list_changed_in_place_is_noticed(registry: SessionRegistry[Any, Any]) -> None:
+    tools = [Tool("get_menu")]
+    llm = registry.get_llm("s1", GEMINI_KEY, tools)
+    assert registry.get_llm("s1", GEMINI_KEY, tools) is llm
+
+    tools.append(Tool("pay_bill"))  # same object, other tools: identity proves nothing here
+
+    assert registry.get_llm("s1", GEMINI_KEY, tools) is not llm
+    assert llm.close_calls == 1
+
+
+def test_a_changed_key_with_the_same_tools_tuple_is_noticed(
+    registry: SessionRegistry[Any, Any],
+) -> None:
+    llm = registry.get_llm("s1", GEMINI_KEY, TOOLS)
+
+    assert registry.get_llm("s1", GEMINI_KEY_2, TOOLS) is not llm
+    assert registry.get_llm("s1", GEMINI_KEY, TOOLS) is not llm
 
 
 def test_a_failing_factory_stores_nothing_and_the_next_call_retries(
@@ -436,8 +482,34 @@ def _everything_reachable(root: object) -> Iterator[object]:
                 stack.append(getattr(obj, name))
 
 
+def bare_str_hashes(keys: Sequence[str]) -> set[int]:
+    """`hash(key)` as an interpreter with a fixed hash seed computes it: a bare hash."""
+    script = "import sys; print(*(hash(k) for k in sys.argv[1:]))"
+    out = subprocess.run(
+        [sys.executable, "-c", script, *keys],
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {int(word) for word in out.split()}
+
+
+@pytest.fixture(params=["str-hash", "blake2b"])
+def tag_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the registry's tags from each source `KeyHasher` can choose."""
+    if request.param == "blake2b":
+        monkeypatch.setenv("PYTHONHASHSEED", "7")  # a fixed seed: str hashes are not secret
+    elif not str_hash_is_secret():
+        pytest.skip("this interpreter was started with a fixed PYTHONHASHSEED")
+    return str(request.param)
+
+
 def test_keys_are_not_kept_shown_or_logged(
-    factories: Factories, caplog: pytest.LogCaptureFixture, expected_logs: list[str]
+    factories: Factories,
+    caplog: pytest.LogCaptureFixture,
+    expected_logs: list[str],
+    tag_mode: str,
 ) -> None:
     expected_logs.append(r"^Closing the (llm|tts) client of session s[12] failed \(ValueError\)")
     caplog.set_level(logging.DEBUG)
@@ -454,12 +526,23 @@ def test_keys_are_not_kept_shown_or_logged(
 
     bare_digests = {hashlib.sha256(k.encode()).digest() for k in ALL_KEYS}
     bare_hexes = {d.hex() for d in bare_digests}
+    bare_ints = bare_str_hashes(ALL_KEYS)
+    tags = set()
     for obj in _everything_reachable(registry):
         if isinstance(obj, str):
             assert not any(key in obj for key in ALL_KEYS)
             assert obj not in bare_hexes
         if isinstance(obj, bytes):
             assert obj not in bare_digests, "key hashes must be keyed, not bare SHA-256"
+            tags.add(obj)
+        if isinstance(obj, int) and not isinstance(obj, bool):
+            assert obj not in bare_ints, "key tags must be keyed, not a fixed-seed str hash"
+            tags.add(obj)
+    # The walk must see the three cached clients' tags, or it proves nothing.
+    if tag_mode == "str-hash":
+        assert {hash(k) for k in (GEMINI_KEY_2, CARTESIA_KEY_2, CARTESIA_KEY)} <= tags
+    else:
+        assert len({t for t in tags if isinstance(t, bytes) and len(t) == 16}) == 3
 
     shown = [repr(registry), str(registry), repr(registry.stats()), str(registry.stats())]
     registry.clear_all()
@@ -471,15 +554,34 @@ def test_keys_are_not_kept_shown_or_logged(
         assert "AIza" not in text and "sk_car_" not in text
 
 
-def test_key_hashes_are_hmac_sha256_under_a_per_registry_secret() -> None:
-    for secret in (b"k", bytes(range(32)), bytes(64), bytes(range(100)) * 2):
+def test_key_digests_are_keyed_blake2b_under_a_per_hasher_secret() -> None:
+    for secret in (b"k", bytes(range(32)), bytes(64)):
         hasher = KeyHasher(secret)
         for key in ("", GEMINI_KEY, CARTESIA_KEY, "ключ-ü", "bad\udc80surrogate"):
-            expected = hmac.digest(secret, key.encode("utf-8", "surrogatepass"), "sha256")
+            data = key.encode("utf-8", "surrogatepass")
+            expected = hashlib.blake2b(data, key=secret, digest_size=16).digest()
             assert hasher.digest(key) == expected
+            assert hasher.digest(key) == expected, "the keyed state is copied, not used up"
 
     one, two = KeyHasher(), KeyHasher()
     assert one.digest(GEMINI_KEY) != two.digest(GEMINI_KEY), "a fresh random secret each"
-    assert KeyHasher.same(one.digest(GEMINI_KEY), one.digest(GEMINI_KEY))
-    assert not KeyHasher.same(one.digest(GEMINI_KEY), one.digest(GEMINI_KEY_2))
+    assert one.digest(GEMINI_KEY) != one.digest(GEMINI_KEY_2)
     assert "hidden" in repr(one)
+
+
+def test_tags_are_the_interpreters_str_hash_only_while_its_secret_is_random(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with_str_hash = KeyHasher(bytes(32), use_str_hash=True)
+    assert with_str_hash.tag(GEMINI_KEY) == hash(GEMINI_KEY)
+    assert with_str_hash.tag(GEMINI_KEY) != with_str_hash.tag(GEMINI_KEY_2)
+    with_digest = KeyHasher(bytes(32), use_str_hash=False)
+    assert with_digest.tag(GEMINI_KEY) == with_digest.digest(GEMINI_KEY)
+
+    random_here = bool(sys.flags.hash_randomization)
+    for seed, secret in (("", random_here), ("random", random_here), ("0", False), ("7", False)):
+        monkeypatch.setenv("PYTHONHASHSEED", seed)
+        assert str_hash_is_secret() is secret, seed
+        hasher = KeyHasher(bytes(32))
+        expected = hash(GEMINI_KEY) if secret else hasher.digest(GEMINI_KEY)
+        assert hasher.tag(GEMINI_KEY) == expected, seed

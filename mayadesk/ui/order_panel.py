@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from mayadesk.bar.money import format_cents
+from mayadesk.bar.order import OrderLine
 from mayadesk.bar.state import BarSnapshot
 
 TIP_PRESETS = (10, 15, 20)
@@ -65,17 +66,12 @@ class OrderPanel(QGroupBox):
     def show_snapshot(self, snapshot: BarSnapshot) -> None:
         parts = []
         if snapshot.order:
-            lines = "<br>".join(
-                f"{html.escape(line.describe())} — {format_cents(line.line_cents)}"
-                for line in snapshot.order
+            parts.append(
+                f"<b>Ordering</b><br>{_lines(snapshot.order)}<br>"
+                f"<i>Order {format_cents(snapshot.order_subtotal_cents)}, not placed yet</i>"
             )
-            parts.append(f"<b>Ordering</b><br>{lines}")
         if snapshot.bill:
-            lines = "<br>".join(
-                f"{html.escape(line.describe())} — {format_cents(line.line_cents)}"
-                for line in snapshot.bill
-            )
-            parts.append(f"<b>On your bill</b><br>{lines}")
+            parts.append(f"<b>On your bill</b><br>{_lines(snapshot.bill)}")
         self.summary.setText("<br><br>".join(parts) if parts else "No drinks yet.")
         tip = format_cents(snapshot.tip_cents)
         if snapshot.tip_percent is not None:
@@ -97,6 +93,12 @@ class OrderPanel(QGroupBox):
 
     def _on_tip_clicked(self, percent: int) -> None:
         self.tip_pressed.emit(percent)
+
+
+def _lines(lines: tuple[OrderLine, ...]) -> str:
+    return "<br>".join(
+        f"{html.escape(line.describe())} — {format_cents(line.line_cents)}" for line in lines
+    )
 
 
 def _percent(value: Decimal) -> str:

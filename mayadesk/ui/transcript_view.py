@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QPalette, QTextCursor
@@ -13,6 +14,22 @@ from mayadesk.sessions.history import Message, MessageKind, Role
 SPEAKER = {Role.USER: "You", Role.MAYA: "Maya", Role.NOTICE: ""}
 TYPING = "Maya is typing…"
 ACTION_SCHEME = "mayadesk"
+
+
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*]+?)(?<=\S)\*(?![*\w])")
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def inline_markdown(escaped: str) -> str:
+    """Bold, italics and code spans of Maya's (already HTML-escaped) text, as HTML.
+
+    Gemini writes a little markdown; showing its asterisks would look broken. Only inline
+    marks are rendered, so a half-streamed reply never reflows into a different layout.
+    """
+    escaped = _CODE.sub(r"<code>\1</code>", escaped)
+    escaped = _BOLD.sub(r"<b>\1</b>", escaped)
+    return _ITALIC.sub(r"<i>\1</i>", escaped)
 
 
 class TranscriptView(QTextBrowser):
@@ -157,7 +174,10 @@ class TranscriptView(QTextBrowser):
 
     def _message_html(self, message: Message, *, error: bool = False) -> str:
         palette = self.palette()
-        text = html.escape(message.text).replace("\n", "<br>")
+        text = html.escape(message.text)
+        if message.role is Role.MAYA:
+            text = inline_markdown(text)
+        text = text.replace("\n", "<br>")
         muted = palette.color(QPalette.ColorRole.PlaceholderText).name()
         if message.role is Role.NOTICE:
             color = palette.color(QPalette.ColorRole.BrightText).name() if error else muted

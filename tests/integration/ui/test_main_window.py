@@ -217,3 +217,13 @@ def test_escape_stops_the_current_tab(window: MainWindow, qtbot: QtBot) -> None:
     with qtbot.waitSignal(tab.controller.busy_changed) as busy:
         press(qtbot, Key.Key_Escape)
     assert busy.args == [False]
+
+
+def test_maya_markdown_is_rendered_not_shown_raw(window: MainWindow) -> None:
+    from mayadesk.sessions.history import Message
+
+    transcript = window.tabs.conversation(0).transcript
+    transcript.add_message(Message(Role.MAYA, "That's **$26.00**, *darling*. Use `tab`. 2 * 3"))
+    shown = transcript.toPlainText()
+    assert "That's $26.00, darling. Use tab. 2 * 3" in shown
+    assert "font-weight:700;\">$26.00</span>" in transcript.toHtml()

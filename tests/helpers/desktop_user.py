@@ -29,8 +29,15 @@ class DesktopUser:
         self._xdotool("key", "--window", self.window, *keys)
 
     def close_with(self, *keys: str) -> None:
-        """Press keys that close the window (xdotool then fails to release them on it)."""
+        """Press keys that close the window.
+
+        xdotool cannot release keys on a window that is gone, and the X server then keeps
+        them held and auto-repeats them into whatever window gets the focus next (a later
+        test's window would receive Ctrl+Q): release every key of the combination.
+        """
         self._xdotool("key", "--window", self.window, *keys, check=False)
+        held = sorted({part for combo in keys for part in combo.split("+")})
+        self._xdotool("keyup", *held, check=False)
 
     def say(self, text: str) -> None:
         """Type a message into the focused input and press Enter."""

@@ -46,7 +46,8 @@ def test_twenty_tabs_with_five_queued_turns_each_never_mix(
             assert tab.controller.submit(f"T{index:02d}m{turn} hello")
     qtbot.waitUntil(lambda: not any(t.controller.busy for t in tabs), timeout=120_000)
 
-    # every request carried only its own tab's words
+    # no turn failed, and every request carried only its own tab's words
+    assert [t for t in tabs if t.controller.can_retry] == []
     assert len(gemini.generate_requests) == TABS * (TURNS + 1)
     for request in gemini.generate_requests:
         tabs_seen = {int(m.group(1)) for m in MARK.finditer(str(request.contents))}

@@ -60,6 +60,7 @@ def run_gui(argv: list[str]) -> int:
     from mayadesk.sessions.session import Session
     from mayadesk.ui import theme
     from mayadesk.ui.main_window import MainWindow
+    from mayadesk.workers.conversation_keeper import ConversationKeeper
 
     app = QApplication([argv[0] if argv else APP_NAME, *argv[1:]])
     loop = qasync.QEventLoop(app)
@@ -75,9 +76,16 @@ def run_gui(argv: list[str]) -> int:
     theme.apply_scheme(app, theme.current_scheme())
     settings = load_settings(paths.config_file)
     turns = build_turn_services(settings)
+    keeper = ConversationKeeper.open(paths.data)
     window = MainWindow(
-        paths, new_session=Session, default_profile=settings.default_profile, turns=turns
+        paths, new_session=Session, default_profile=settings.default_profile, turns=turns,
+        keeper=keeper, open_first_tab=False,
     )
+    window.restore_tabs(
+        [(t.session, t.record.title, t.record.is_current) for t in keeper.load_open_tabs()]
+    )
+    if keeper.notice:
+        window.show_notice(keeper.notice)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     app.lastWindowClosed.connect(closed.set)
@@ -90,6 +98,7 @@ def run_gui(argv: list[str]) -> int:
         loop.create_task(finish_start_up(window, turns, paths))
         loop.run_until_complete(closed.wait())
     turns.registry.clear_all()
+    keeper.close()
     return 0
 
 

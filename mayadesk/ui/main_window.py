@@ -30,6 +30,7 @@ from mayadesk.ui.conversation_tabs import ConversationTabs
 from mayadesk.ui.notice_banner import NoticeBanner
 from mayadesk.ui.settings_dialog import SettingsDialog
 from mayadesk.ui.window_state import WindowState
+from mayadesk.workers.conversation_keeper import ConversationKeeper
 from mayadesk.workers.tab_controller import TabController
 from mayadesk.workers.turn_services import TurnServices
 
@@ -75,6 +76,9 @@ class MainWindow(QMainWindow):
         new_session: Callable[[str], Session],
         default_profile: str = "default",
         turns: TurnServices | None = None,
+        keeper: ConversationKeeper | None = None,
+        *,
+        open_first_tab: bool = True,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -84,12 +88,16 @@ class MainWindow(QMainWindow):
         self._new_session = new_session
         self._default_profile = default_profile
         self._turns = turns
+        self._keeper = keeper
+        self._restoring = False
         self._closed: deque[ClosedTab] = deque(maxlen=CLOSED_TABS_KEPT)
         self._window_state = WindowState(paths.window_state_file)
         self._splitter_state: QByteArray | None = self._window_state.splitter
         self._settings_dialog: SettingsDialog | None = None
         self.keys: KeyServices | None = None
 
+        self.notice = NoticeBanner("OK")
+        self.notice.action_clicked.connect(self.notice.hide)
         self.key_notice = NoticeBanner("Open Keys…")
         self.key_notice.action_clicked.connect(lambda: self.show_settings("Keys"))
         self.tabs = ConversationTabs()
@@ -97,6 +105,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        layout.addWidget(self.notice)
         layout.addWidget(self.key_notice)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
@@ -112,7 +121,10 @@ class MainWindow(QMainWindow):
         if state := self._window_state.window_state:
             self.restoreState(state)
         QApplication.styleHints().colorSchemeChanged.connect(self.apply_color_scheme)
-        self.new_tab()
+        self.tabs.tabBar().tabMoved.connect(lambda _from, _to: self._remember_tabs())
+        self.tabs.renamed.connect(self._on_tabs_renamed)
+        if open_first_tab:
+            self.new_tab()
 
     # Actions ------------------------------------------------------------------------------
     def _action(
@@ -183,11 +195,16 @@ class MainWindow(QMainWindow):
 
     # Tabs ---------------------------------------------------------------------------------
     def new_tab(
-        self, session: Session | None = None, title: str = DEFAULT_TITLE
+        self, session: Session | None = None, title: str = DEFAULT_TITLE, *, save: bool = True
     ) -> ConversationTab:
-        """Open a conversation (a fresh one unless `session` is given) and focus its input."""
+        """Open a conversation (a fresh one unless `session` is given) and focus its input.
+
+        `save=False` is for a conversation the store already has as open (a restored tab).
+        """
         session = session or self._new_session(self.default_profile())
-        tab = ConversationTab(TabController(session, self._turns))
+        if self._keeper is not None and save:
+            self._keeper.save(session, title)  # before its first entry is written
+        tab = ConversationTab(TabController(session, self._turns, self._keeper))
         tab.keys_requested.connect(lambda: self.show_settings("Keys"))
         if self._splitter_state is not None:
             tab.splitter.restoreState(self._splitter_state)
@@ -196,8 +213,40 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(index)
         self._update_tab_tooltip(tab)
         tab.composer.setFocus()
+        if save:
+            self._remember_tabs()
         log.debug("Opened tab for session %s", session.id[:8])
         return tab
+
+    def restore_tabs(self, tabs: list[tuple[Session, str, bool]]) -> None:
+        """Bring back the tabs that were open: (session, title, was current) in order."""
+        self._restoring = True
+        try:
+            current = None
+            for session, title, is_current in tabs:
+                tab = self.new_tab(session, title, save=False)
+                if is_current:
+                    current = tab
+            if current is not None:
+                self.tabs.setCurrentWidget(current)
+                current.composer.setFocus()
+        finally:
+            self._restoring = False
+        if self.tabs.count() == 0:
+            self.new_tab()
+
+    def _remember_tabs(self) -> None:
+        """Tell the store which conversations are open, in which order, and which is in front."""
+        if self._keeper is None or self._restoring:
+            return
+        order = [tab.controller.session.id for tab in self.tabs.conversations()]
+        current = self.tabs.current_conversation()
+        self._keeper.set_open_tabs(order, current.controller.session.id if current else None)
+
+    def _on_tabs_renamed(self, tab: ConversationTab, title: str) -> None:
+        self._update_tab_tooltip(tab)
+        if self._keeper is not None:
+            self._keeper.rename(tab.controller.session, title)
 
     def close_tab(self, index: int) -> None:
         """Close tab `index`, keep it for Ctrl+Shift+T and release its session's clients."""
@@ -208,6 +257,9 @@ class MainWindow(QMainWindow):
         self.reopen_tab_action.setEnabled(True)
         self.tabs.removeTab(index)
         tab.controller.close()
+        if self._keeper is not None:
+            self._keeper.close_tab(tab.controller.session)
+            self._remember_tabs()
         self.session_released.emit(tab.controller.session)
         tab.deleteLater()
         if self.tabs.count() == 0:
@@ -224,7 +276,11 @@ class MainWindow(QMainWindow):
             return None
         closed = self._closed.pop()
         self.reopen_tab_action.setEnabled(bool(self._closed))
-        return self.new_tab(closed.session, closed.title)
+        if self._keeper is not None:
+            self._keeper.reopen(closed.session.id)
+        tab = self.new_tab(closed.session, closed.title, save=False)
+        self._remember_tabs()
+        return tab
 
     def closed_tabs(self) -> list[ClosedTab]:
         return list(self._closed)
@@ -266,9 +322,15 @@ class MainWindow(QMainWindow):
         session = tab.controller.session
         with session.lock:
             session.profile = profile
+        if self._keeper is not None:
+            self._keeper.set_profile(session, profile)
         self._update_tab_tooltip(tab)
         log.info("Session %s now uses key profile %s", session.id[:8], profile)
         self.refresh_key_notice()
+
+    def show_notice(self, text: str) -> None:
+        """Something the user should know that needs no action (e.g. a store moved aside)."""
+        self.notice.show_text(text)
 
     # Keys -----------------------------------------------------------------------------------
     def default_profile(self) -> str:
@@ -311,6 +373,7 @@ class MainWindow(QMainWindow):
         if tab := self.tabs.current_conversation():
             tab.setFocus()
             self.refresh_key_notice()
+            self._remember_tabs()
 
     def _on_tab_splitter_moved(self, state: QByteArray) -> None:
         self._splitter_state = state

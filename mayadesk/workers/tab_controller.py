@@ -8,11 +8,14 @@ message gets a plain notice instead of a made-up reply.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+import time
 from collections import deque
+from concurrent.futures import Future
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 
 from mayadesk.llm.events import (
     EmotionChanged,
@@ -26,10 +29,13 @@ from mayadesk.llm.events import (
 )
 from mayadesk.sessions.history import Message, Role
 from mayadesk.sessions.session import Session
+from mayadesk.workers.conversation_keeper import ConversationKeeper
 from mayadesk.workers.turn_services import TurnServices
 from mayadesk.workers.turn_worker import TurnThread
 
 log = logging.getLogger("mayadesk.turns")
+
+DRAFT_INTERVAL = 0.5  # seconds between saves of a streaming reply (what a crash may lose)
 
 NO_MODEL_NOTICE = (
     "No model configured: Maya can't answer yet. Your message is kept in this conversation."
@@ -60,16 +66,22 @@ class TabController(QObject):
     emotion_changed = Signal(str)
     order_changed = Signal(object)
     busy_changed = Signal(bool)
+    _committed = Signal(object)  # a turn's end, once the store has its entries (any thread)
 
     def __init__(
         self,
         session: Session,
         services: TurnServices | None = None,
+        keeper: ConversationKeeper | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.session = session
         self._services = services
+        self._keeper = keeper
+        self._live_text = ""
+        self._draft_saved_at = 0.0
+        self._committed.connect(self._on_committed)
         self._thread: TurnThread | None = None
         self._waiting: deque[str] = deque()
         self._turn_id = 0
@@ -80,6 +92,7 @@ class TabController(QObject):
 
             # Shown locally: no request is made until the user speaks or types.
             session.add_message(Message(Role.MAYA, greeting_text(), emotion=GREETING_EMOTION))
+            self._sync()
 
     @property
     def busy(self) -> bool:
@@ -127,6 +140,7 @@ class TabController(QObject):
         if not result.get("ok"):
             return str(result.get("error", "The tip could not be changed."))
         self._add(Message.tip_note(str(result["note"])))
+        self._sync()
         self.order_changed.emit(tools.snapshot())
         return None
 
@@ -147,6 +161,7 @@ class TabController(QObject):
         if self.busy or not self._waiting:
             return
         self.session.add_message(Message(Role.USER, self._waiting.popleft()))
+        self._sync()
         self._start_turn()
 
     def _start_turn(self) -> None:
@@ -155,6 +170,8 @@ class TabController(QObject):
             self._thread = TurnThread(self.session, self._services)
             self._thread.worker.turn_event.connect(self._on_worker_event)
         self._turn_id += 1
+        self._live_text = ""
+        self._draft_saved_at = time.monotonic()
         self._cancel = threading.Event()
         self._can_retry = False
         self.busy_changed.emit(True)
@@ -167,19 +184,31 @@ class TabController(QObject):
             self.reply_started.emit()
         elif isinstance(event, TokenDelta):
             self.reply_delta.emit(event.text)
+            self._keep_draft(event.text)
         elif isinstance(event, EmotionChanged):
             self.emotion_changed.emit(str(event.emotion))
         elif isinstance(event, OrderChanged):
             self.order_changed.emit(event.snapshot)
         elif isinstance(event, TurnRetrying):
             self.status_changed.emit("Gemini is busy — trying again…")
-        elif isinstance(event, TurnFinished):
+        elif isinstance(event, TurnFinished | TurnFailed):
+            # A reply is shown as complete only once it is committed to the store.
+            future = self._sync()
+            if future is None:
+                self._on_committed(event)
+            else:
+                committed = functools.partial(_emit_committed, self._committed, event)
+                future.add_done_callback(committed)
+
+    def _on_committed(self, event: TurnFinished | TurnFailed) -> None:
+        if event.turn_id != self._turn_id or self._cancel is None:
+            return
+        if isinstance(event, TurnFinished):
             self.reply_finished.emit(event)
-            self._end_turn()
-        elif isinstance(event, TurnFailed):
+        else:
             self._can_retry = True
             self.turn_failed.emit(event)
-            self._end_turn()
+        self._end_turn()
 
     def _end_turn(self) -> None:
         self._cancel = None
@@ -193,3 +222,16 @@ class TabController(QObject):
         self.session.add_message(message)
         self.message_added.emit(message)
 
+    def _sync(self) -> Future[None] | None:
+        return self._keeper.sync(self.session) if self._keeper is not None else None
+
+    def _keep_draft(self, delta: str) -> None:
+        self._live_text += delta
+        now = time.monotonic()
+        if self._keeper is not None and now - self._draft_saved_at >= DRAFT_INTERVAL:
+            self._draft_saved_at = now
+            self._keeper.save_draft(self.session, self._live_text)
+
+
+def _emit_committed(signal: SignalInstance, event: TurnEvent, _future: Future[None]) -> None:
+    signal.emit(event)  # from the store's thread: Qt queues it to the controller's thread

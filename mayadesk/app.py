@@ -58,6 +58,7 @@ def run_gui(argv: list[str]) -> int:
     from mayadesk.paths import app_paths
     from mayadesk.resources_access import read_bytes
     from mayadesk.sessions.session import Session
+    from mayadesk.single_instance import ask_running_instance, claim
     from mayadesk.ui import theme
     from mayadesk.ui.main_window import MainWindow
     from mayadesk.workers.conversation_keeper import ConversationKeeper
@@ -73,6 +74,14 @@ def run_gui(argv: list[str]) -> int:
     app.setWindowIcon(QIcon(icon))
 
     paths = app_paths().ensure()
+    instance = claim(paths.data)
+    if instance is None:
+        if ask_running_instance(paths.data):
+            print("MayaDesk is already running; its window was brought to the front.")
+            return 0
+        print("mayadesk: MayaDesk is already running with this data directory but does not "
+              "answer. Close it (or end it), then start MayaDesk again.", file=sys.stderr)
+        return 1
     theme.apply_scheme(app, theme.current_scheme())
     settings = load_settings(paths.config_file)
     turns = build_turn_services(settings)
@@ -94,12 +103,22 @@ def run_gui(argv: list[str]) -> int:
     quit_when_signalled(app, closed.set)
     window.show()
     log.info("Window shown")
-    with loop:
+    with loop:  # one run of the loop: qasync's stop() would quit the QApplication
         loop.create_task(finish_start_up(window, turns, paths))
         loop.run_until_complete(closed.wait())
     turns.registry.clear_all()
     keeper.close()
+    instance.release()
     return 0
+
+
+def bring_to_front(window: MainWindow) -> None:
+    """Show the window on top, restored if it was minimised (a second start asked for it)."""
+    if window.isMinimized():
+        window.showNormal()
+    window.show()
+    window.raise_()
+    window.activateWindow()
 
 
 def build_turn_services(settings: Settings) -> TurnServices:
@@ -121,7 +140,12 @@ async def finish_start_up(window: MainWindow, turns: TurnServices, paths: AppPat
     ones."""
     from mayadesk.app_services import build_key_services
     from mayadesk.daemon_executor import DaemonExecutor
+    from mayadesk.single_instance import serve_activation
 
+    try:  # later starts ask this one to come to front
+        _keep_alive.append(await serve_activation(paths.data, lambda: bring_to_front(window)))
+    except OSError as error:
+        log.warning("A second start cannot reach this window (%s)", error.strerror)
     loop = asyncio.get_running_loop()
     executor = DaemonExecutor("mayadesk-keyring")
     try:

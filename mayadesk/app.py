@@ -94,6 +94,7 @@ def run_gui(argv: list[str]) -> int:
         [(t.session, t.record.title, t.record.is_current) for t in keeper.load_open_tabs()]
     )
     if keeper.notice:
+        log.warning("Conversation store: %s", keeper.notice)
         window.show_notice(keeper.notice)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)

@@ -113,3 +113,24 @@ def test_killed_mid_reply_twenty_times_nothing_is_lost(
     replies = [m for m in messages if m.role is Role.MAYA][1:]  # after the greeting
     for reply in replies:
         assert reply.text == FULL_REPLY or (reply.stopped and FULL_REPLY.startswith(reply.text))
+
+
+def test_a_corrupt_store_is_moved_aside_and_the_app_carries_on(
+    gemini: FakeGemini, app_dirs: dict[str, Path], tmp_path: Path, qtbot: QtBot
+) -> None:
+    gemini.responder = lambda request: "[STATE: happy] Fresh start."
+    env = app_env(gemini.base_url)
+    set_key("gemini", KEY, env)
+    damaged = store_path(app_dirs)
+    damaged.parent.mkdir(parents=True, exist_ok=True)
+    damaged.write_bytes(b"this is not a database" * 500)
+    log_file = app_dirs["state"] / "mayadesk" / "log" / "mayadesk.log"
+    with running_app(env, log_file, qtbot, tmp_path / "out.txt") as (app, user):
+        user.say("Hello again")
+        gemini.wait_for_requests(1, timeout=20)
+        qtbot.waitUntil(lambda: "Fresh start." in _stored_texts(damaged), timeout=10_000)
+        user.close_with("ctrl+q")
+        assert app.wait(20) == 0
+    assert "started a fresh one" in log_file.read_text()
+    [kept] = list(damaged.parent.glob(f"{STORE_FILE_NAME}.corrupt-*"))
+    assert kept.read_bytes().startswith(b"this is not a database")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -83,7 +84,7 @@ class ConversationTab(QWidget):
 
         self.setFocusProxy(self.composer)
         session = controller.session
-        self.transcript.show_messages(session.messages())
+        self._drawn = False  # the transcript is drawn when the tab is first shown
         with session.lock:
             self.avatar.set_emotion(str(session.emotion))
             self.order_panel.show_snapshot(session.bar.snapshot())
@@ -96,8 +97,8 @@ class ConversationTab(QWidget):
         self.order_panel.tip_pressed.connect(self._on_order_panel_tip_pressed)
         controller.message_added.connect(self._on_controller_message_added)
         controller.busy_changed.connect(self._on_controller_busy_changed)
-        controller.reply_started.connect(self.transcript.begin_reply)
-        controller.reply_delta.connect(self.transcript.append_reply)
+        controller.reply_started.connect(self._on_controller_reply_started)
+        controller.reply_delta.connect(self._on_controller_reply_delta)
         controller.reply_finished.connect(self._on_controller_reply_finished)
         controller.turn_failed.connect(self._on_controller_turn_failed)
         controller.status_changed.connect(self._on_controller_status_changed)
@@ -110,16 +111,39 @@ class ConversationTab(QWidget):
             self.composer.clear()
         self.composer.setFocus()
 
+    def ensure_drawn(self) -> None:
+        """Draw the history once: restored tabs cost nothing until someone looks at them."""
+        if not self._drawn:
+            self._drawn = True
+            self.transcript.show_messages(self.controller.session.messages())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.ensure_drawn()
+        super().showEvent(event)
+
+    def _on_controller_reply_started(self) -> None:
+        self.ensure_drawn()
+        self.transcript.begin_reply()
+
+    def _on_controller_reply_delta(self, delta: str) -> None:
+        self.transcript.append_reply(delta)
+
     def _on_controller_message_added(self, message: Message) -> None:
+        if not self._drawn:
+            self.ensure_drawn()
+            if message in self.transcript.messages():
+                return  # already in the session, so drawn with it
         self.transcript.add_message(message)
 
     def _on_controller_busy_changed(self, busy: bool) -> None:
         self.stop_button.setEnabled(busy)
 
     def _on_controller_reply_finished(self, finished: TurnFinished) -> None:
+        self.ensure_drawn()
         self.transcript.finish_reply(finished.text, stopped=finished.stopped)
 
     def _on_controller_turn_failed(self, failed: TurnFailed) -> None:
+        self.ensure_drawn()
         self.transcript.finish_reply(failed.partial_text, failed=True)
         error = failed.error
         self.transcript.show_error(

@@ -113,6 +113,22 @@ def run_gui(argv: list[str]) -> int:
     return 0
 
 
+IDLE_CLIENT_SECONDS = 30 * 60
+EVICTION_PERIOD_SECONDS = 5 * 60
+
+
+async def evict_idle_clients(turns: TurnServices) -> None:
+    """Close the clients (sockets, pools) of tabs nobody has talked in for half an hour.
+
+    A tab that speaks again simply gets new clients from the registry on its next turn.
+    """
+    while True:
+        await asyncio.sleep(EVICTION_PERIOD_SECONDS)
+        evicted = turns.registry.evict_idle(IDLE_CLIENT_SECONDS)
+        if evicted:
+            log.info("Closed the idle clients of %d conversation(s)", len(evicted))
+
+
 def bring_to_front(window: MainWindow) -> None:
     """Show the window on top, restored if it was minimised (a second start asked for it)."""
     if window.isMinimized():
@@ -157,6 +173,7 @@ async def finish_start_up(window: MainWindow, turns: TurnServices, paths: AppPat
     window.attach_keys(keys)
     turns.attach_keys(keys)
     log.info("Key store ready")
+    loop.create_task(evict_idle_clients(turns))
     warm_up = DaemonExecutor("mayadesk-warm-up")
     from mayadesk.llm.client import load_sdk
 

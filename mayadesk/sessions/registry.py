@@ -176,12 +176,18 @@ class _Entry:
         else:
             self.tts = slot
 
-    def slots(self) -> list[tuple[Kind, _Slot]]:
+    def detach(self) -> list[tuple[Kind, _Slot]]:
+        """Empty the entry as it leaves the registry; return what it held.
+
+        A getter that read this entry without the lock finds its slot gone when it confirms
+        under the lock, and looks again instead of counting a hit on a removed client.
+        """
         found: list[tuple[Kind, _Slot]] = []
         if self.llm is not None:
             found.append(("llm", self.llm))
         if self.tts is not None:
             found.append(("tts", self.tts))
+        self.llm = self.tts = None
         return found
 
 
@@ -212,26 +218,42 @@ class SessionRegistry(Generic[LLMT, TTST]):
         self._tag = KeyHasher().tag
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
+        # Lock-free hits are counted per thread: `_local.hits` is this thread's one-item list,
+        # also listed in `_hit_counters` so that `stats()` can add them up.
+        self._local = threading.local()
+        self._hit_counters: list[list[int]] = []
         self._hits = self._misses = self._creations = self._factory_errors = 0
         self._discarded = self._replacements = self._cleared = self._evicted = 0
         self._closed = self._close_errors = 0
 
-    # The two getters are written out rather than shared through helpers: a hit is the hot
-    # path of every turn, and each extra Python call on it would cost a third of a plain
-    # locked dict lookup (bench/registry.py holds them to twice that lookup).
+    # A hit takes no lock: it is the first check of the double-checked locking. One dict
+    # read and a few attribute reads, each atomic on its own, find the slot and compare the
+    # key's tag; only a miss takes the lock (`_lookup`, then `_store_or_adopt`). The hit is
+    # counted on the calling thread's own counter (`_count_hit_here`), so no two threads
+    # write one counter and `stats()` still adds up exactly. Nothing is lost by not locking:
+    # a concurrent `clear`, key change or eviction may close the client just returned, but
+    # under a lock it could do so just after the lock was released, which is no different.
+    # A removed entry is emptied (`_Entry.detach`), so a hit that starts after a removal
+    # never finds a client the registry has let go of.
+    #
+    # The getters are written out rather than shared through helpers: a hit is the hot path
+    # of every turn, and each extra Python call would cost a fifth of a plain locked dict
+    # lookup (bench/registry.py holds a hit to at most twice that lookup).
 
     def get_llm(self, session_id: str, key: str, tools: Sequence[Any]) -> LLMT:
         """Return the session's LLM client for this Gemini key and tool set, creating it once."""
         key_tag = self._tag(key)
-        with self._lock:
-            entry = self._entries.get(session_id)
-            if entry is not None:
-                slot = entry.llm
-                if slot is not None and slot.tools is tools and slot.key_tag == key_tag:
-                    self._hits += 1
-                    entry.last_used = self._clock()
-                    return slot.client  # Any: no `cast()`, a Python call under the lock
-        # Another tools object (or a miss): name its tools and look again.
+        entry = self._entries.get(session_id)
+        if entry is not None:
+            slot = entry.llm
+            if slot is not None and slot.tools is tools and slot.key_tag == key_tag:
+                entry.last_used = self._clock()
+                try:
+                    self._local.hits[0] += 1
+                except AttributeError:
+                    self._count_hit_here()
+                return slot.client  # Any: a `cast()` would be one more call
+        # A miss, a changed slot, or another tools object: name the tools and look again.
         variant = self._tools_key(tools)
         remembered = tools if isinstance(tools, tuple) else None  # a list could change
         client = self._lookup(session_id, "llm", key_tag, variant, remembered)
@@ -245,17 +267,21 @@ class SessionRegistry(Generic[LLMT, TTST]):
     def get_tts(self, session_id: str, key: str) -> TTST:
         """Return the session's TTS client for this Cartesia key, creating it once."""
         key_tag = self._tag(key)
-        with self._lock:
-            entry = self._entries.get(session_id)
-            if entry is not None:
-                slot = entry.tts
-                if slot is not None and slot.key_tag == key_tag:
-                    self._hits += 1
-                    entry.last_used = self._clock()
-                    return slot.client
-            self._misses += 1
-        created = self._create(self._tts_factory, key)
-        return cast(TTST, self._store_or_adopt(session_id, "tts", key_tag, None, created))
+        entry = self._entries.get(session_id)
+        if entry is not None:
+            slot = entry.tts
+            if slot is not None and slot.key_tag == key_tag:
+                entry.last_used = self._clock()
+                try:
+                    self._local.hits[0] += 1
+                except AttributeError:
+                    self._count_hit_here()
+                return slot.client
+        client = self._lookup(session_id, "tts", key_tag, None, None)
+        if client is _MISS:
+            created = self._create(self._tts_factory, key)
+            client = self._store_or_adopt(session_id, "tts", key_tag, None, created)
+        return cast(TTST, client)
 
     def clear(self, session_id: str) -> int:
         """Forget a session (tab closed or reset) and close its clients; return how many.
@@ -267,15 +293,17 @@ class SessionRegistry(Generic[LLMT, TTST]):
             entry = self._entries.pop(session_id, None)
             if entry is None:
                 return 0
-            self._cleared += len(entry.slots())
-        return self._close_entry(session_id, entry)
+            slots = entry.detach()
+            self._cleared += len(slots)
+        return self._close_slots(session_id, slots)
 
     def clear_all(self) -> int:
         """Forget every session and close all clients (at exit); return how many were closed."""
         with self._lock:
             entries, self._entries = self._entries, {}
-            self._cleared += sum(len(entry.slots()) for entry in entries.values())
-        return sum(self._close_entry(sid, entry) for sid, entry in entries.items())
+            detached = {sid: entry.detach() for sid, entry in entries.items()}
+            self._cleared += sum(len(slots) for slots in detached.values())
+        return sum(self._close_slots(sid, slots) for sid, slots in detached.items())
 
     def evict_idle(self, max_idle_seconds: float) -> list[str]:
         """Close the clients of sessions unused for `max_idle_seconds`; return their ids.
@@ -292,11 +320,13 @@ class SessionRegistry(Generic[LLMT, TTST]):
                 for sid, entry in self._entries.items()
                 if now - entry.last_used >= max_idle_seconds
             }
+            detached = {}
             for sid, entry in idle.items():
                 del self._entries[sid]
-                self._evicted += len(entry.slots())
-        for sid, entry in idle.items():
-            self._close_entry(sid, entry)
+                detached[sid] = entry.detach()
+                self._evicted += len(detached[sid])
+        for sid, slots in detached.items():
+            self._close_slots(sid, slots)
         return list(idle)
 
     def stats(self) -> RegistryStats:
@@ -306,7 +336,7 @@ class SessionRegistry(Generic[LLMT, TTST]):
                 sessions=len(self._entries),
                 live_llm=sum(entry.llm is not None for entry in self._entries.values()),
                 live_tts=sum(entry.tts is not None for entry in self._entries.values()),
-                hits=self._hits,
+                hits=self._hits + sum(counter[0] for counter in self._hit_counters),
                 misses=self._misses,
                 creations=self._creations,
                 factory_errors=self._factory_errors,
@@ -343,6 +373,13 @@ class SessionRegistry(Generic[LLMT, TTST]):
                 return slot.client
             self._misses += 1
             return _MISS
+
+    def _count_hit_here(self) -> None:
+        """Count a lock-free hit on a thread that has not had one yet: give it a counter."""
+        counter = [1]
+        with self._lock:
+            self._hit_counters.append(counter)
+        self._local.hits = counter
 
     def _create(self, factory: Callable[..., Any], *args: Any) -> Any:
         """Call a factory outside the lock, counting failures (the caller gets the error)."""
@@ -404,8 +441,7 @@ class SessionRegistry(Generic[LLMT, TTST]):
         slot = entry.slot(kind)
         return slot if slot is not None and slot.fits(key_tag, variant) else None
 
-    def _close_entry(self, session_id: str, entry: _Entry) -> int:
-        slots = entry.slots()
+    def _close_slots(self, session_id: str, slots: list[tuple[Kind, _Slot]]) -> int:
         for kind, slot in slots:
             self._close(session_id, kind, slot.client)
         return len(slots)

@@ -16,6 +16,28 @@ log = logging.getLogger("mayadesk.ui")
 EMOTIONS = ("neutral", "happy", "flustered", "thinking", "mixing", "upset")
 AVATAR_SIZE = 160
 
+_faces: dict[tuple[str, float], QPixmap] = {}
+
+
+def face(emotion: str, ratio: float) -> QPixmap:
+    """Maya's drawing of `emotion` for a screen of device pixel ratio `ratio`.
+
+    Drawn once and shared by every tab: a QPixmap copy shares its pixels, so 100 tabs that
+    show the same face hold one 100 KB image instead of one each, and a new tab does not
+    parse and render the SVG again. GUI thread only, like every QPixmap.
+    """
+    pixmap = _faces.get((emotion, ratio))
+    if pixmap is None:
+        renderer = QSvgRenderer(QByteArray(read_bytes("avatars", f"{emotion}.svg")))
+        pixmap = QPixmap(QSize(AVATAR_SIZE, AVATAR_SIZE) * ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        renderer.render(painter)
+        painter.end()
+        pixmap.setDevicePixelRatio(ratio)
+        _faces[(emotion, ratio)] = pixmap
+    return pixmap
+
 
 class AvatarView(QLabel):
     """Shows Maya with the expression of the tab's current emotion."""
@@ -37,12 +59,4 @@ class AvatarView(QLabel):
         self.emotion = emotion
         self.setAccessibleName(f"Maya looks {emotion}")
         self.setToolTip(f"Maya looks {emotion}")
-        renderer = QSvgRenderer(QByteArray(read_bytes("avatars", f"{emotion}.svg")))
-        ratio = self.devicePixelRatioF()
-        pixmap = QPixmap(QSize(AVATAR_SIZE, AVATAR_SIZE) * ratio)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        renderer.render(painter)
-        painter.end()
-        pixmap.setDevicePixelRatio(ratio)
-        self.setPixmap(pixmap)
+        self.setPixmap(face(emotion, self.devicePixelRatioF()))

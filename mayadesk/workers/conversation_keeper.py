@@ -8,18 +8,24 @@ in order, and a reply's completion can wait on its commit before it is shown as 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from mayadesk.daemon_executor import DaemonExecutor
 from mayadesk.sessions.history import Message, Role
 from mayadesk.sessions.session import Session
 from mayadesk.storage.mapping import restore_session, session_to_record
-from mayadesk.storage.records import ConversationRecord, StoredEntry
+from mayadesk.storage.records import (
+    ConversationRecord,
+    SearchHit,
+    StoredEntry,
+    UnknownConversationError,
+)
 from mayadesk.storage.recovery import open_store
 from mayadesk.storage.store import ConversationStore
 
@@ -28,6 +34,9 @@ log = logging.getLogger("mayadesk.storage")
 T = TypeVar("T")
 STORE_FILE_NAME = "conversations.sqlite3"
 FLUSH_SECONDS = 10.0
+REOPEN_SCAN = 25
+"""How many recently closed conversations Ctrl+Shift+T looks through for one it can restore."""
+ExportKind = Literal["markdown", "json"]
 
 
 @dataclass
@@ -173,6 +182,73 @@ class ConversationKeeper:
 
     def entries(self, conversation_id: str) -> Future[list[StoredEntry]]:
         return self._run(self.store.load_entries, conversation_id)
+
+    # History: the Recently closed menu and the History dialog -------------------------------
+    def reopen_latest(self) -> Future[RestoredTab | None]:
+        """The most recently closed conversation, open again as the last tab; None if none.
+
+        Picked and reopened in one step on the store's thread, so two quick Ctrl+Shift+T
+        presses bring back two conversations rather than the same one twice. One whose bar
+        state is damaged is passed over (and stays closed) instead of blocking the rest.
+        """
+
+        def reopening() -> RestoredTab | None:
+            for record in self.store.recently_closed(REOPEN_SCAN):
+                if (tab := self._reopen_restorable(record.id)) is not None:
+                    return tab
+            return None
+
+        return self._run(reopening)
+
+    def reopen_stored(self, conversation_id: str) -> Future[RestoredTab | None]:
+        """Like `reopen`, but None (not an error) when the conversation is gone or damaged.
+
+        The menu and the History dialog show lists that can be a moment old: a conversation
+        deleted meanwhile is an ordinary outcome there, not a fault to log.
+        """
+        return self._run(self._reopen_restorable, conversation_id)
+
+    def _reopen_restorable(self, conversation_id: str) -> RestoredTab | None:
+        try:
+            record = self.store.load_conversation(conversation_id)
+        except UnknownConversationError:
+            return None
+        tab = self._restore(record)  # before reopening: a damaged one stays closed
+        if tab is not None:
+            self.store.reopen(conversation_id)
+        return tab
+
+    def list_conversations(self, limit: int = 300) -> Future[list[ConversationRecord]]:
+        """Every conversation, most recently active first."""
+        return self._run(self.store.list_conversations, limit)
+
+    def search(self, text: str, limit: int = 50) -> Future[list[SearchHit]]:
+        """Conversations whose messages or title contain every word of `text`."""
+        return self._run(self.store.search, text, limit)
+
+    def export(self, conversation_id: str, path: Path, kind: ExportKind) -> Future[Path]:
+        """Write the conversation to `path` as Markdown or JSON, from the store's thread.
+
+        The document is written beside `path` and renamed into place, so a failed export
+        never leaves half a file where the user asked for one. An OSError (a read-only
+        folder, a full disk) reaches the caller unlogged: it is the user's to fix, not a
+        fault of the app.
+        """
+        return self.executor.submit(self._export, conversation_id, path, kind)
+
+    def _export(self, conversation_id: str, path: Path, kind: ExportKind) -> Path:
+        if kind == "markdown":
+            text = self.store.export_markdown(conversation_id)
+        else:
+            text = self.store.export_json(conversation_id)
+        part = path.with_name(f".{path.name}.part")
+        try:
+            part.write_text(text, encoding="utf-8")
+            os.replace(part, path)
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        return path
 
     def close(self) -> None:
         """Finish queued writes (bounded), then close the database."""

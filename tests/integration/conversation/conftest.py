@@ -63,7 +63,7 @@ def app_window(
     window.show()
     qtbot.waitExposed(window)
     window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)  # window shortcuts (Esc) need an active window
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)  # shortcuts (Esc) need it active
     window.attach_keys(keys)
     yield window
     window.close()

@@ -42,3 +42,16 @@ def test_unknown_emotion_shows_the_neutral_face(qtbot: QtBot) -> None:
     assert view.emotion == "neutral"
     assert np.array_equal(pixels(view), neutral)
     assert "neutral" in view.accessibleName()
+
+
+def test_views_share_one_drawing_per_emotion(qtbot: QtBot) -> None:
+    """A hundred tabs must not hold a hundred copies of the same face."""
+    one, two = AvatarView(), AvatarView()
+    qtbot.addWidget(one)
+    qtbot.addWidget(two)
+    one.set_emotion("happy")
+    two.set_emotion("happy")
+
+    assert one.pixmap().cacheKey() == two.pixmap().cacheKey()
+    two.set_emotion("upset")
+    assert one.pixmap().cacheKey() != two.pixmap().cacheKey()

@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from typing import Any
@@ -261,6 +262,42 @@ def test_a_changed_key_with_the_same_tools_tuple_is_noticed(
 
     assert registry.get_llm("s1", GEMINI_KEY_2, TOOLS) is not llm
     assert registry.get_llm("s1", GEMINI_KEY, TOOLS) is not llm
+
+
+def test_hits_on_many_threads_are_all_counted(registry: SessionRegistry[Any, Any]) -> None:
+    """Hits take no lock and are counted per thread; threads that ended still count."""
+    tts = registry.get_tts("s1", CARTESIA_KEY)
+    start = threading.Barrier(8)
+    returned: list[object] = []
+
+    def hammer() -> None:
+        start.wait()
+        for _ in range(200):
+            returned.append(registry.get_tts("s1", CARTESIA_KEY))
+
+    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert returned == [tts] * 1600
+    stats = registry.stats()
+    assert (stats.hits, stats.misses) == (1600, 1)
+    assert_adds_up(stats)
+
+
+def test_a_hit_never_finds_a_client_of_a_cleared_session(
+    registry: SessionRegistry[Any, Any],
+) -> None:
+    """A removed entry is emptied, so even a reader that still holds it finds nothing."""
+    old = registry.get_tts("s1", CARTESIA_KEY)
+    held = registry._entries["s1"]  # what a hit on another thread may have just read
+
+    registry.clear_all()
+
+    assert (held.llm, held.tts) == (None, None)
+    assert registry.get_tts("s1", CARTESIA_KEY) is not old
 
 
 def test_a_failing_factory_stores_nothing_and_the_next_call_retries(

@@ -173,7 +173,7 @@ async def finish_start_up(window: MainWindow, turns: TurnServices, paths: AppPat
     window.attach_keys(keys)
     turns.attach_keys(keys)
     log.info("Key store ready")
-    loop.create_task(evict_idle_clients(turns))
+    _keep_alive.append(loop.create_task(evict_idle_clients(turns)))
     warm_up = DaemonExecutor("mayadesk-warm-up")
     from mayadesk.llm.client import load_sdk
 

@@ -12,7 +12,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -139,15 +139,20 @@ def bring_to_front(window: MainWindow) -> None:
 
 
 def build_turn_services(settings: Settings) -> TurnServices:
-    """The registry of every tab's clients and the options of a turn (cheap: no SDK import)."""
-    from mayadesk.llm.client import make_llm_factory
+    """The registry of every tab's clients and the options of a turn (cheap: the chat client
+    module and its HTTP stack are imported by the first turn, on its worker thread)."""
     from mayadesk.sessions.registry import SessionRegistry
     from mayadesk.workers.turn_services import TurnOptions, TurnServices
 
     def no_tts(_key: str) -> object:
         raise NotImplementedError("speech is not wired in yet")
 
-    registry: SessionRegistry[Any, Any] = SessionRegistry(make_llm_factory(settings), no_tts)
+    def llm_factory(key: str, tools: Sequence[Any]) -> Any:
+        from mayadesk.llm.client import make_llm_factory
+
+        return make_llm_factory(settings)(key, tools)
+
+    registry: SessionRegistry[Any, Any] = SessionRegistry(llm_factory, no_tts)
     return TurnServices(registry, TurnOptions())
 
 

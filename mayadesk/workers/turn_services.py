@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from mayadesk.llm.errors import GeminiKeyMissing, map_gemini_error
 from mayadesk.llm.events import TurnEvent, TurnFailed, TurnFinished, TurnStarted
-from mayadesk.llm.retry import DEFAULT_RETRY, RetryPolicy
 from mayadesk.sessions.registry import SessionRegistry
 from mayadesk.sessions.session import Session
 
 if TYPE_CHECKING:
     from mayadesk.app_services import KeyServices
     from mayadesk.keys.store import ProfileKeys
+    from mayadesk.llm.retry import RetryPolicy
 
 log = logging.getLogger("mayadesk.turns")
 
@@ -32,7 +32,8 @@ POLL_SECONDS = 0.05  # how often a worker waiting for keys looks at its Stop fla
 @dataclass(frozen=True)
 class TurnOptions:
     max_tool_rounds: int = 5
-    retry: RetryPolicy = DEFAULT_RETRY
+    retry: RetryPolicy | None = None
+    """None: the turn loop's default (tenacity is imported with the first turn, not at start)."""
     context_budget: int = 60_000
 
 
@@ -78,6 +79,7 @@ class TurnServices:
     ) -> None:
         """One turn of `session` (on a worker thread): keys, client, then the LLM turn."""
         from mayadesk.bar.tools import BarTools
+        from mayadesk.llm.retry import DEFAULT_RETRY
         from mayadesk.llm.turn import TOOL_DECLARATIONS, run_turn
 
         profile = session.profile
@@ -108,7 +110,7 @@ class TurnServices:
             cancel=cancel,
             emit=emit,
             max_tool_rounds=self.options.max_tool_rounds,
-            retry=self.options.retry,
+            retry=self.options.retry or DEFAULT_RETRY,
             context_budget=self.options.context_budget,
         )
 

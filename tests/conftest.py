@@ -46,7 +46,7 @@ def desktop_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
             DISPLAY=xvfb.display,
             QT_QPA_PLATFORM="xcb",
             QT_LOGGING_RULES="qt.multimedia.*=false",
-            LANG="en_US.UTF-8",
+            LANG="C.UTF-8",  # the system voice picks English itself (see voice/tts_system.py)
             XDG_CURRENT_DESKTOP="GNOME",  # Qt's GNOME theme follows the portal's colour scheme
             **pulse.env,
             **secrets.env,

@@ -1,0 +1,282 @@
+"""The speech side of a reply: streamed text in, sentences to the best voice that works.
+
+``begin_reply`` → ``feed(delta)``… → ``end_reply``, from the turn's worker thread; `stop()`
+from any thread. Text goes through the sentence splitter and `text_for_speech`, and each
+piece to the current voice of the fallback chain: Cartesia → Piper → the system voice →
+text only. Why it is shaped like this:
+
+- One speech thread per speaker does all voice work (the Cartesia handshake, Piper's
+  CPU-bound synthesis), so neither the UI thread nor the LLM stream ever waits on a voice.
+- A voice that fails hands the rest of the reply to the next one, from the first piece not
+  *fully* voiced: Cartesia reports each piece's end (``flush_done``), Piper is synchronous.
+  Every piece is its own utterance at the sink (``<reply>#<index>.<voice>``), so the audio of
+  a piece cut off mid-way is cancelled there before the next voice says the whole piece —
+  nothing is said twice, nothing is skipped.
+- Failures are visible: `VoiceFailed` says why and who takes over, `VoiceUsed` which voices
+  spoke (the message badge).
+- `stop()` only flips flags and sends a cancel frame: it returns in well under a
+  millisecond; the speech thread drops whatever belonged to the stopped replies.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable
+from functools import partial
+
+from mayadesk.voice.errors import VoiceError
+from mayadesk.voice.events import (
+    CHAIN,
+    PieceVoiced,
+    SpeechEvent,
+    SpeechFinished,
+    VoiceFailed,
+    VoiceName,
+    VoiceUsed,
+)
+from mayadesk.voice.speech_text import text_for_speech
+from mayadesk.voice.tts_base import AudioSink, LocalVoice, PostedVoice, StreamingVoice
+from mayadesk.voice.tts_reply import CartesiaListener, Reply, uid_index, utterance_id
+
+log = logging.getLogger("mayadesk.tts")
+
+
+class Speaker:
+    """A tab's speech pipeline; one reply at a time is fed, earlier ones may still speak."""
+
+    def __init__(
+        self,
+        sink: AudioSink,
+        emit: Callable[[SpeechEvent], None],
+        *,
+        piper: LocalVoice | None = None,
+        system: PostedVoice | None = None,
+    ) -> None:
+        self._sink = sink
+        self._emit = emit
+        self._piper = piper
+        self._system = system
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._reply: Reply | None = None  # the one being fed (producer side)
+        self._active: list[Reply] = []
+        self._recent_uids: deque[str] = deque(maxlen=64)  # may still be playing
+        self._thread = threading.Thread(target=self._run, name="mayadesk-speech", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------ producer side
+
+    def begin_reply(self, reply_id: str, cartesia: StreamingVoice | None = None) -> None:
+        """Start a reply; `cartesia` is the session's voice, None without a Cartesia key."""
+        if self._reply is not None:
+            self.end_reply()
+        reply = self._reply = Reply(reply_id, cartesia)
+        with self._lock:
+            self._active.append(reply)
+        self._queue.put(partial(self._on_begin, reply))
+
+    def feed(self, delta: str) -> None:
+        """Visible reply text as it streams (never the emotion tag)."""
+        reply = self._reply
+        if reply is not None and not reply.stopped:
+            for piece in reply.splitter.feed(delta):
+                self._put_piece(reply, piece)
+
+    def end_reply(self) -> None:
+        reply, self._reply = self._reply, None
+        if reply is not None and not reply.stopped:
+            for piece in reply.splitter.flush():
+                self._put_piece(reply, piece)
+            self._queue.put(partial(self._on_end, reply))
+
+    def stop(self) -> None:
+        """Silence this speaker now: cancel its contexts, drop its audio at the sink (also of
+        replies fully sent but still playing), and stop the system voice."""
+        with self._lock:
+            replies, self._active = self._active, []
+            for reply in replies:
+                reply.stopped = reply.finished = True
+            streams = [r.stream for r in replies if r.stream is not None]
+            uids = list(dict.fromkeys([*self._recent_uids, *(u for r in replies for u in r.uids)]))
+            self._recent_uids.clear()
+        for stream in streams:
+            stream.cancel()
+        for uid in uids:
+            self._sink.cancel(uid)
+        if self._system is not None:
+            self._system.post_stop()
+        for reply in replies:
+            self._emit(SpeechFinished(reply.id, tuple(reply.voices), stopped=True))
+
+    def close(self) -> None:
+        """Stop, and let the speech thread end (it is a daemon; nothing waits for it)."""
+        self.stop()
+        self._reply = None
+        self._queue.put(None)
+
+    def _post(self, command: Callable[[], None]) -> None:
+        """Run `command` on the speech thread, after what is already queued."""
+        self._queue.put(command)
+
+    def _put_piece(self, reply: Reply, piece: str) -> None:
+        text = text_for_speech(piece)
+        if text:
+            self._queue.put(partial(self._on_piece, reply, text))
+
+    # ------------------------------------------------------------------ speech thread
+
+    def _run(self) -> None:
+        while (command := self._queue.get()) is not None:
+            try:
+                command()
+            except Exception:
+                log.exception("The speech pipeline failed on a command")
+
+    def _on_begin(self, reply: Reply) -> None:
+        if not reply.stopped:
+            self._start_voice(reply, "cartesia" if reply.cartesia else self._after("cartesia"))
+
+    def _on_piece(self, reply: Reply, text: str) -> None:
+        if not reply.stopped:
+            reply.pieces.append(text)
+            self._voice_piece(reply, len(reply.pieces) - 1)
+
+    def _on_end(self, reply: Reply) -> None:
+        if reply.stopped:
+            return
+        reply.ended = True
+        if reply.stream is not None:
+            reply.stream.finish()  # its `done` finishes the reply
+        else:
+            self._finish(reply)
+
+    def _on_stream_done(self, reply: Reply) -> None:
+        with self._lock:
+            reply.stream = None
+        if reply.voice == "cartesia" and not reply.stopped:
+            self._finish(reply)
+
+    def _on_stream_failed(self, reply: Reply, error: VoiceError) -> None:
+        if reply.voice == "cartesia" and not reply.stopped:
+            self._fall_over(reply, error)
+
+    def _after(self, voice: VoiceName) -> VoiceName:
+        """The next voice of the chain after `voice` that is available now."""
+        for name in CHAIN[CHAIN.index(voice) + 1 :]:
+            if name == "piper" and self._piper is not None and self._piper.available():
+                return name
+            if name == "system" and self._system is not None and self._system.available():
+                return name
+            if name == "text":
+                return name
+        return "text"
+
+    def _start_voice(self, reply: Reply, voice: VoiceName) -> None:
+        reply.voice = voice
+        if voice != "cartesia" or reply.cartesia is None:
+            return
+        try:
+            stream = reply.cartesia.open_stream(CartesiaListener(self, reply))
+        except VoiceError as error:
+            self._fall_over(reply, error)
+            return
+        with self._lock:
+            reply.stream = stream
+            stopped = reply.stopped
+        if stopped:  # stop() came during the handshake and could not see the stream
+            stream.cancel()
+
+    def _voice_piece(self, reply: Reply, index: int) -> None:
+        text = reply.pieces[index]
+        if reply.voice == "cartesia" and reply.stream is not None:
+            reply.stream.push(text if index == 0 else " " + text)
+        elif reply.voice == "piper" and self._piper is not None:
+            self._synthesize(reply, index, self._piper)
+        elif reply.voice == "system" and self._system is not None:
+            with self._lock:
+                heard_first = tuple(self._recent_uids)
+            self._system.post(text, after=heard_first)
+            self._mark_used(reply, "system")
+            self._piece_done(reply, index, "system")
+        else:
+            self._mark_used(reply, "text")
+            reply.voiced = index + 1
+
+    def _synthesize(self, reply: Reply, index: int, piper: LocalVoice) -> None:
+        uid = utterance_id(reply.id, index, "piper")
+        play = partial(self._play, reply, uid, "piper")
+        try:
+            complete = piper.synthesize(reply.pieces[index], play, lambda: reply.stopped)
+        except VoiceError as error:
+            self._fall_over(reply, error)
+            return
+        if complete:
+            self._end_utterance(reply, uid)
+            self._piece_done(reply, index, "piper")
+
+    def _fall_over(self, reply: Reply, error: VoiceError) -> None:
+        """Hand the rest of the reply to the next voice, from the first piece not fully voiced."""
+        failed = reply.voice
+        with self._lock:
+            stream, reply.stream = reply.stream, None
+            partial_uids = [u for u in reply.uids if uid_index(u) >= reply.voiced]
+        if stream is not None:
+            stream.cancel()
+        for uid in partial_uids:
+            self._sink.cancel(uid)
+        following = self._after(failed)
+        log.info(
+            "Reply %s: %s failed (%s); %s goes on", reply.id, failed, error.category, following
+        )
+        self._emit(VoiceFailed(reply.id, failed, error, following))
+        self._start_voice(reply, following)
+        if reply.voice != following:
+            return  # starting it failed too: that fall-over has voiced the rest
+        for index in range(reply.voiced, len(reply.pieces)):
+            if reply.stopped or reply.voice != following:
+                return
+            self._voice_piece(reply, index)
+        if reply.ended and reply.voice == following:
+            self._finish(reply)
+
+    def _finish(self, reply: Reply) -> None:
+        with self._lock:
+            if reply.finished:
+                return
+            reply.finished = True
+            if reply in self._active:
+                self._active.remove(reply)
+        self._emit(SpeechFinished(reply.id, tuple(reply.voices)))
+
+    # ------------------------------------------------------------------ any voice thread
+
+    def _play(self, reply: Reply, uid: str, voice: VoiceName, pcm: bytes, rate: int) -> None:
+        with self._lock:
+            if reply.stopped:
+                return
+            if not reply.uids or reply.uids[-1] != uid:
+                reply.uids.append(uid)
+                self._recent_uids.append(uid)
+            self._sink.play(uid, pcm, rate)  # under the lock, so stop() cancels what it sees
+        self._mark_used(reply, voice)
+
+    def _end_utterance(self, reply: Reply, uid: str) -> None:
+        with self._lock:
+            if not reply.stopped and uid in reply.uids:
+                self._sink.end(uid)
+
+    def _mark_used(self, reply: Reply, voice: VoiceName) -> None:
+        with self._lock:
+            first = voice not in reply.voices and not reply.stopped
+            if first:
+                reply.voices.append(voice)
+        if first:
+            self._emit(VoiceUsed(reply.id, voice))
+
+    def _piece_done(self, reply: Reply, index: int, voice: VoiceName) -> None:
+        reply.voiced = index + 1
+        if not reply.stopped:
+            self._emit(PieceVoiced(reply.id, index, reply.pieces[index], voice))

@@ -2,10 +2,11 @@
 
 Creating a client is slow (SDK set-up, connection pools) and a tab makes many requests with
 the same key, so each session keeps its clients until its key, its tools, or the session
-itself changes. Workers of different tabs run in parallel, so the cache is guarded by one lock
-that is never held while a client is being created or closed: a slow factory for one tab must
-not stall the others. The price is double-checked locking — a creator re-checks under the lock
-and, if another thread won the race with a matching client, adopts that one and closes its own.
+itself changes. Workers of different tabs run in parallel, so changes to the cache are guarded
+by one lock that is never held while a client is being created or closed: a slow factory for
+one tab must not stall the others. The price is double-checked locking — the first check, a
+cache hit, takes no lock at all; a miss creates outside the lock, re-checks under it and, if
+another thread won the race with a matching client, adopts that one and closes its own.
 
 Keys never enter the registry's structures or its logs; only keyed hashes of them
 (`keyhash.KeyHasher`) do, so a changed key is noticed without the key being kept. Plain Python
@@ -155,9 +156,11 @@ class _Slot:
 
 
 class _Entry:
-    """One session's cached clients; changed only under the registry lock.
+    """One session's cached clients.
 
-    Plain attributes, one per kind, rather than a dict: the fast path reads one of them.
+    Slots change only under the registry lock. `last_used` is also set by lock-free hits:
+    racing hits each store a time of their own, and whichever lands is a recent one. Plain
+    attributes, one per kind, rather than a dict: the fast path reads one of them.
     """
 
     __slots__ = ("last_used", "llm", "tts")
@@ -179,8 +182,9 @@ class _Entry:
     def detach(self) -> list[tuple[Kind, _Slot]]:
         """Empty the entry as it leaves the registry; return what it held.
 
-        A getter that read this entry without the lock finds its slot gone when it confirms
-        under the lock, and looks again instead of counting a hit on a removed client.
+        A lock-free hit may still hold this entry (read from the dict just before it left):
+        it then finds no slot and takes the locked path, instead of handing out a client the
+        registry has let go of.
         """
         found: list[tuple[Kind, _Slot]] = []
         if self.llm is not None:

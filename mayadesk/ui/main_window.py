@@ -7,6 +7,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
@@ -27,12 +28,17 @@ from mayadesk.sessions.session import Session
 from mayadesk.ui import theme
 from mayadesk.ui.conversation_tab import ConversationTab
 from mayadesk.ui.conversation_tabs import ConversationTabs
+from mayadesk.ui.history_actions import HistoryActions
 from mayadesk.ui.notice_banner import NoticeBanner
+from mayadesk.ui.recent_menu import RecentlyClosedMenu
 from mayadesk.ui.settings_dialog import SettingsDialog
 from mayadesk.ui.window_state import WindowState
 from mayadesk.workers.conversation_keeper import ConversationKeeper
 from mayadesk.workers.tab_controller import TabController
 from mayadesk.workers.turn_services import TurnServices
+
+if TYPE_CHECKING:
+    from mayadesk.ui.history_dialog import HistoryDialog
 
 log = logging.getLogger("mayadesk.ui")
 
@@ -94,6 +100,8 @@ class MainWindow(QMainWindow):
         self._window_state = WindowState(paths.window_state_file)
         self._splitter_state: QByteArray | None = self._window_state.splitter
         self._settings_dialog: SettingsDialog | None = None
+        self._history_dialog: HistoryDialog | None = None
+        self.history = HistoryActions(self, keeper) if keeper is not None else None
         self.keys: KeyServices | None = None
 
         self.notice = NoticeBanner("OK")
@@ -123,6 +131,10 @@ class MainWindow(QMainWindow):
         QApplication.styleHints().colorSchemeChanged.connect(self.apply_color_scheme)
         self.tabs.tabBar().tabMoved.connect(lambda _from, _to: self._remember_tabs())
         self.tabs.renamed.connect(self._on_tabs_renamed)
+        if self.history is not None:
+            self.history.failed.connect(self.show_notice)
+            self.history.closed_available.connect(self._on_history_closed_available)
+            self.history.refresh_available()  # Ctrl+Shift+T works across restarts
         if open_first_tab:
             self.new_tab()
 
@@ -173,14 +185,24 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action(
             "&Quit", key_sequences("Ctrl+Q", StandardKey.Quit), self.close, "quitAction"
         )
+        self.history_action = self._action(
+            "&History…", key_sequences("Ctrl+H"), self.show_history, "historyAction"
+        )
         self.about_action = self._action("&About MayaDesk", [], self.show_about, "aboutAction")
         self.reopen_tab_action.setEnabled(False)
+        self.history_action.setEnabled(self._keeper is not None)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        for action in (self.new_tab_action, self.reopen_tab_action, self.close_tab_action):
-            file_menu.addAction(action)
+        file_menu.addAction(self.new_tab_action)
+        file_menu.addAction(self.reopen_tab_action)
+        self.recent_menu = RecentlyClosedMenu(self._keeper, file_menu)
+        if self.history is not None:
+            self.recent_menu.chosen.connect(self.history.open)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addAction(self.history_action)
+        file_menu.addAction(self.close_tab_action)
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
@@ -248,13 +270,17 @@ class MainWindow(QMainWindow):
         if self._keeper is not None:
             self._keeper.rename(tab.controller.session, title)
 
-    def close_tab(self, index: int) -> None:
-        """Close tab `index`, keep it for Ctrl+Shift+T and release its session's clients."""
+    def close_tab(self, index: int, *, keep: bool = True) -> None:
+        """Close tab `index`, keep it for Ctrl+Shift+T and release its session's clients.
+
+        `keep=False` is for a conversation about to be deleted for good.
+        """
         if not 0 <= index < self.tabs.count():
             return
         tab = self.tabs.conversation(index)
-        self._closed.append(ClosedTab(self.tabs.tabText(index), tab.controller.session))
-        self.reopen_tab_action.setEnabled(True)
+        if keep:
+            self._closed.append(ClosedTab(self.tabs.tabText(index), tab.controller.session))
+            self.reopen_tab_action.setEnabled(True)
         self.tabs.removeTab(index)
         tab.controller.close()
         if self._keeper is not None:
@@ -271,16 +297,55 @@ class MainWindow(QMainWindow):
         self.close_tab(self.tabs.currentIndex())
 
     def reopen_closed_tab(self) -> ConversationTab | None:
-        """Bring back the most recently closed tab with its history."""
-        if not self._closed:
+        """Bring back the most recently closed tab with its history.
+
+        This run's closed tabs come back at once; when there are none, the store's most
+        recently closed conversation (from an earlier run) opens a moment later, and None
+        is returned.
+        """
+        if self._closed:
+            return self.reopen_closed(self._closed[-1].session.id)
+        if self.history is not None:
+            self.history.reopen_latest()
+        return None
+
+    def reopen_closed(self, conversation_id: str) -> ConversationTab | None:
+        """Bring back a tab closed in this run, with its live session; None if it isn't one."""
+        found = [i for i, c in enumerate(self._closed) if c.session.id == conversation_id]
+        if not found:
             return None
-        closed = self._closed.pop()
-        self.reopen_tab_action.setEnabled(bool(self._closed))
+        closed = self._closed[found[-1]]
+        del self._closed[found[-1]]
+        self._update_reopen_action()
         if self._keeper is not None:
-            self._keeper.reopen(closed.session.id)
-        tab = self.new_tab(closed.session, closed.title, save=False)
+            self._keeper.reopen(conversation_id)
+        return self.open_reopened(closed.session, closed.title)
+
+    def open_reopened(self, session: Session, title: str) -> ConversationTab:
+        """A conversation the store has marked open again, as the last tab, in front."""
+        tab = self.new_tab(session, title, save=False)
         self._remember_tabs()
         return tab
+
+    def discard_conversation(self, conversation_id: str) -> None:
+        """Before a deletion for good: close its tab, and keep it nowhere for Ctrl+Shift+T."""
+        for index, tab in enumerate(self.tabs.conversations()):
+            if tab.controller.session.id == conversation_id:
+                self.close_tab(index, keep=False)
+                break
+        kept = [c for c in self._closed if c.session.id != conversation_id]
+        if len(kept) != len(self._closed):
+            self._closed = deque(kept, maxlen=CLOSED_TABS_KEPT)
+            self._update_reopen_action()
+
+    def _update_reopen_action(self) -> None:
+        if self._closed or self.history is None:
+            self.reopen_tab_action.setEnabled(bool(self._closed))
+        else:
+            self.history.refresh_available()  # the store may hold earlier runs' tabs
+
+    def _on_history_closed_available(self, available: bool) -> None:
+        self.reopen_tab_action.setEnabled(available or bool(self._closed))
 
     def closed_tabs(self) -> list[ClosedTab]:
         return list(self._closed)
@@ -314,6 +379,15 @@ class MainWindow(QMainWindow):
                 )
         menu.addSeparator()
         menu.addAction("Close", lambda: self.close_tab(self.tabs.indexOf(tab)))
+        delete = menu.addAction("Delete Conversation…")
+        delete.setObjectName("deleteConversationAction")
+        delete.setEnabled((history := self.history) is not None)
+        if history is not None:
+            delete.triggered.connect(
+                lambda: history.confirm_delete(
+                    tab.controller.session.id, self.tabs.tabText(self.tabs.indexOf(tab)), self
+                )
+            )
         menu.popup(where)
         return menu
 
@@ -397,6 +471,19 @@ class MainWindow(QMainWindow):
         self._settings_dialog.raise_()
         self._settings_dialog.activateWindow()
         return self._settings_dialog
+
+    def show_history(self) -> HistoryDialog | None:
+        """File → History: past conversations, their search, export and deletion."""
+        if self.history is None or self._keeper is None:
+            return None
+        if self._history_dialog is None:
+            from mayadesk.ui.history_dialog import HistoryDialog
+
+            self._history_dialog = HistoryDialog(self._keeper, self.history, self)
+        self._history_dialog.show()
+        self._history_dialog.raise_()
+        self._history_dialog.activateWindow()
+        return self._history_dialog
 
     def show_about(self) -> None:
         QMessageBox.about(

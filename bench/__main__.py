@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import memory, registry, startup, ui_responsiveness
+from bench import memory, registry, restore_startup, startup, ui_responsiveness
 from tests.helpers.services import Xvfb
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -22,6 +22,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 BENCHMARKS: dict[str, Callable[[], dict[str, float]]] = {
     "startup": lambda: startup.run(runs=int(os.environ.get("BENCH_RUNS", "5"))),
+    "restore": lambda: restore_startup.run(runs=int(os.environ.get("BENCH_RUNS", "5"))),
     "registry": registry.run,
     "ui": ui_responsiveness.run,
     "memory": memory.run,

@@ -69,17 +69,3 @@ def run(runs: int = 5) -> dict[str, float]:
     print(f"restore: ratio restored / empty = {full / empty:.2f}  (goal <= 1.5)")
     return {"restore_empty_ms": empty * 1000, "restore_full_ms": full * 1000,
             "restore_ratio": full / empty}
-
-
-if __name__ == "__main__":
-    from tests.helpers.services import Xvfb
-
-    xvfb = None
-    if not os.environ.get("DISPLAY"):
-        xvfb = Xvfb.start()
-        os.environ["DISPLAY"] = xvfb.display
-    try:
-        run(int(os.environ.get("BENCH_RUNS", "5")))
-    finally:
-        if xvfb is not None:
-            xvfb.stop()

@@ -86,7 +86,7 @@ def test_streamed_tone_is_one_clean_span(
     assert abs((end - start) - 0.4) < 0.015, end - start
     assert abs(frequency_between(samples, start, end) - 440.0) < 5
     gap = longest_quiet_ms(samples, start + 0.006, end - 0.006)
-    assert gap < 10, f"a {gap:.1f} ms gap inside the tone"
+    assert gap < 50, f"a {gap:.1f} ms gap inside the tone"  # the bound issue 5 sets
     clean = tone_steps(440.0)
     assert marker_jump > 3 * clean  # the unfaded marker does click: the check below can fail
     assert max_jump(samples, start - 0.005, end + 0.005) < 1.5 * clean

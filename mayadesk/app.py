@@ -108,6 +108,9 @@ def run_gui(argv: list[str]) -> int:
     with loop:  # one run of the loop: qasync's stop() would quit the QApplication
         loop.create_task(finish_start_up(window, turns, paths))
         loop.run_until_complete(closed.wait())
+    from mayadesk.workers.tab_speech import close_all_speech
+
+    close_all_speech()  # before the registry closes the Cartesia clients they may use
     turns.registry.clear_all()
     keeper.close()
     instance.release()
@@ -145,16 +148,48 @@ def build_turn_services(settings: Settings) -> TurnServices:
     from mayadesk.sessions.registry import SessionRegistry
     from mayadesk.workers.turn_services import TurnOptions, TurnServices
 
-    def no_tts(_key: str) -> object:
-        raise NotImplementedError("speech is not wired in yet")
+    def tts_factory(key: str) -> Any:
+        from mayadesk.voice.tts_cartesia import make_tts_factory
+
+        return make_tts_factory(settings)(key)
 
     def llm_factory(key: str, tools: Sequence[Any]) -> Any:
         from mayadesk.llm.client import make_llm_factory
 
         return make_llm_factory(settings)(key, tools)
 
-    registry: SessionRegistry[Any, Any] = SessionRegistry(llm_factory, no_tts)
+    registry: SessionRegistry[Any, Any] = SessionRegistry(llm_factory, tts_factory)
     return TurnServices(registry, TurnOptions())
+
+
+def start_speech(
+    window: MainWindow, turns: TurnServices, *, system_voice: bool = True, piper: bool = True
+) -> Any:
+    """The one audio output and the voices every tab shares; replies speak from now on.
+
+    Made after the window shows (opening the sound server costs time the first frame does
+    not need). No audio device is not an error: the output says so once, as a window
+    notice, and replies stay text. The system voice is the last fallback before text
+    (`system_voice=False` leaves it out: tests that must not start speech-dispatcher).
+    Returns the `AudioOutput`.
+
+    `piper=False` leaves Piper out. The app does so for now: with Piper used in the app
+    process, the process aborts at exit ("terminate called without an active exception",
+    during native finalisation, after every speech thread has ended) —
+    tests/e2e/test_scripted_session.py shows it. Until that is fixed the chain there is
+    Cartesia → system voice → text.
+    """
+    from mayadesk.voice.audio_output import AudioOutput
+    from mayadesk.voice.tts_piper import PiperVoice
+    from mayadesk.voice.tts_system import SystemVoice
+    from mayadesk.workers.tab_speech import SpeechServices
+
+    output = AudioOutput(window)
+    output.unavailable.connect(window.show_notice)
+    system = SystemVoice(window, audio=output) if system_voice else None
+    local = PiperVoice() if piper else None
+    turns.attach_speech(SpeechServices(output, piper=local, system=system))
+    return output
 
 
 async def finish_start_up(window: MainWindow, turns: TurnServices, paths: AppPaths) -> None:
@@ -179,16 +214,33 @@ async def finish_start_up(window: MainWindow, turns: TurnServices, paths: AppPat
     window.attach_keys(keys)
     turns.attach_keys(keys)
     log.info("Key store ready")
+    start_speech(window, turns, piper=False)  # see start_speech: Piper aborts the exit
     _keep_alive.append(loop.create_task(evict_idle_clients(turns)))
     warm_up = DaemonExecutor("mayadesk-warm-up")
     from mayadesk.llm.client import load_sdk
 
     await loop.run_in_executor(warm_up, load_sdk)
+    if turns.speech is not None and turns.speech.piper is not None:
+        await loop.run_in_executor(warm_up, warm_up_piper, turns)
     warm_up.shutdown(wait=False)
     # The SDKs leave ~175k long-lived objects; a full collection scanning them all stalled
     # every thread for 130-215 ms mid-stream. Frozen, later collections skip them.
     gc.freeze()
     log.info("Gemini SDK loaded")
+
+
+def warm_up_piper(turns: TurnServices) -> None:
+    """Load Piper's model now (0.4 s), so a reply that falls back to it does not wait."""
+    from mayadesk.voice.errors import VoiceError
+
+    piper = turns.speech.piper if turns.speech is not None else None
+    warm_up = getattr(piper, "warm_up", None)
+    if warm_up is None or not piper.available():  # type: ignore[union-attr]
+        return
+    try:
+        warm_up()
+    except VoiceError as error:  # the chain moves on to the system voice; nothing to show
+        log.info("Piper is not usable: %s", error)
 
 
 def quit_when_signalled(app: object, finish: Callable[[], None]) -> None:

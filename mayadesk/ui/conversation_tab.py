@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -81,6 +81,11 @@ class ConversationTab(QWidget):
         self.status.setObjectName("turnStatus")
         self.status.hide()
         talk_layout.insertWidget(1, self.status)
+        self.voice_badge = QLabel()  # which voice spoke Maya's latest reply
+        self.voice_badge.setObjectName("voiceBadge")
+        self.voice_badge.setToolTip("The voice that spoke Maya's latest reply")
+        self.voice_badge.hide()
+        talk_layout.insertWidget(2, self.voice_badge)
 
         self.setFocusProxy(self.composer)
         session = controller.session
@@ -104,6 +109,7 @@ class ConversationTab(QWidget):
         controller.status_changed.connect(self._on_controller_status_changed)
         controller.emotion_changed.connect(self.avatar.set_emotion)
         controller.order_changed.connect(self.order_panel.show_snapshot)
+        controller.voice_changed.connect(self._on_controller_voice_changed)
 
     def send(self) -> None:
         """Hand the composer's text to the controller; clear it only when it was taken."""
@@ -119,7 +125,21 @@ class ConversationTab(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         self.ensure_drawn()
+        if not event.spontaneous():  # not a window restored from minimised
+            self.controller.set_in_front(True)
         super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Another tab came to the front: this one falls silent (one voice at a time).
+
+        A minimised window hides its widgets spontaneously; Maya keeps talking then."""
+        if not event.spontaneous():
+            self.controller.set_in_front(False)
+        super().hideEvent(event)
+
+    def _on_controller_voice_changed(self, text: str) -> None:
+        self.voice_badge.setText(text)
+        self.voice_badge.setVisible(bool(text))
 
     def _on_controller_reply_started(self) -> None:
         self.ensure_drawn()

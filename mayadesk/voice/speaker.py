@@ -117,6 +117,13 @@ class Speaker:
         self._reply = None
         self._queue.put(None)
 
+    def join(self, timeout: float) -> bool:
+        """After `close()`, wait for the speech thread to end; whether it did. At exit: a
+        daemon thread still inside onnxruntime (Piper) while the interpreter finalises
+        aborts the process."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def _post(self, command: Callable[[], None]) -> None:
         """Run `command` on the speech thread, after what is already queued."""
         self._queue.put(command)

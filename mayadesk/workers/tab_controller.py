@@ -29,7 +29,9 @@ from mayadesk.llm.events import (
 )
 from mayadesk.sessions.history import Message, Role
 from mayadesk.sessions.session import Session
+from mayadesk.voice.events import SpeechEvent, VoiceFailed, VoiceName, VoiceUsed
 from mayadesk.workers.conversation_keeper import ConversationKeeper
+from mayadesk.workers.tab_speech import TabSpeech, badge_text
 from mayadesk.workers.turn_services import TurnServices
 from mayadesk.workers.turn_worker import TurnThread
 
@@ -55,6 +57,7 @@ class TabController(QObject):
         emotion_changed(str): Maya's mood for the avatar.
         order_changed(object): the tab's order or bill changed (a `BarSnapshot`).
         busy_changed(bool): a turn started (True) or the last queued one ended (False).
+        voice_changed(str): which voice(s) spoke the latest reply ("🔊 Cartesia"), "" clears.
     """
 
     message_added = Signal(object)
@@ -66,6 +69,8 @@ class TabController(QObject):
     emotion_changed = Signal(str)
     order_changed = Signal(object)
     busy_changed = Signal(bool)
+    voice_changed = Signal(str)
+    _speech_event = Signal(object)  # from the speech threads: queued to the GUI thread
     _committed = Signal(object)  # a turn's end, once the store has its entries (any thread)
 
     def __init__(
@@ -87,6 +92,11 @@ class TabController(QObject):
         self._turn_id = 0
         self._cancel: threading.Event | None = None
         self._can_retry = False
+        self._speech: TabSpeech | None = None
+        self._in_front = False
+        self._speaking_reply = ""
+        self._reply_voices: list[VoiceName] = []
+        self._speech_event.connect(self._on_speech_event)
         if services is not None and not session.messages():
             from mayadesk.llm.persona import GREETING_EMOTION, greeting_text
 
@@ -124,8 +134,18 @@ class TabController(QObject):
         self._start_turn()
         return True
 
+    def set_in_front(self, in_front: bool) -> None:
+        """The tab became the current one, or went behind another: only the tab in front is
+        heard (one voice at a time), so a tab sent back is silenced at once."""
+        self._in_front = in_front
+        if self._speech is not None:
+            self._speech.set_in_front(in_front)
+
     def stop(self) -> None:
-        """Stop Maya: the running turn ends within moments, its partial reply kept."""
+        """Stop Maya: the running turn ends within moments, its partial reply kept; her
+        voice (also a reply already complete but still playing) is silenced now."""
+        if self._speech is not None:
+            self._speech.stop()
         if self._cancel is not None:
             self._cancel.set()
         else:
@@ -153,6 +173,9 @@ class TabController(QObject):
             self._thread.shut_down()
             self._thread = None
         self._cancel = None
+        if self._speech is not None:  # before the registry closes its Cartesia client
+            self._speech.close()
+            self._speech = None
         if self._services is not None:
             self._services.release(self.session)
 
@@ -175,7 +198,31 @@ class TabController(QObject):
         self._cancel = threading.Event()
         self._can_retry = False
         self.busy_changed.emit(True)
+        self._thread.worker.speech = speech = self._tab_speech()
+        if speech is not None:
+            self._speaking_reply = speech.reply_id(self._turn_id)
+            self._reply_voices = []
+            self.voice_changed.emit("")
         self._thread.start_turn(self._turn_id, self._cancel)
+
+    def _tab_speech(self) -> TabSpeech | None:
+        """The tab's voice, made on its first turn once the app's speech is ready."""
+        if self._speech is None and self._services is not None and self._services.speech:
+            self._speech = TabSpeech(self._services.speech, self._speech_event.emit)
+            self._speech.set_in_front(self._in_front)
+        return self._speech
+
+    def _on_speech_event(self, event: SpeechEvent) -> None:
+        if getattr(event, "reply_id", None) != self._speaking_reply:
+            return  # an earlier reply's late news
+        if isinstance(event, VoiceUsed) and event.voice not in self._reply_voices:
+            self._reply_voices.append(event.voice)
+            self.voice_changed.emit(badge_text(self._reply_voices))
+        elif isinstance(event, VoiceFailed):
+            log.info(
+                "Session %s: %s failed (%s); %s takes over", self.session.id[:8],
+                event.voice, event.error.category, event.next_voice,
+            )
 
     def _on_worker_event(self, event: TurnEvent) -> None:
         if event.turn_id != self._turn_id or self._cancel is None:

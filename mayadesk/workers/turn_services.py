@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from mayadesk.app_services import KeyServices
     from mayadesk.keys.store import ProfileKeys
     from mayadesk.llm.retry import RetryPolicy
+    from mayadesk.voice.tts_base import StreamingVoice
+    from mayadesk.workers.tab_speech import SpeechServices, TabSpeech
 
 log = logging.getLogger("mayadesk.turns")
 
@@ -38,17 +40,35 @@ class TurnOptions:
 
 
 class TurnServices:
-    """The shared parts of a turn. Keys arrive after start-up (`attach_keys`)."""
+    """The shared parts of a turn. Keys arrive after start-up (`attach_keys`), and so does
+    speech (`attach_speech`: the audio output is opened once the window shows); until then
+    replies are text only."""
 
     def __init__(self, registry: SessionRegistry[Any, Any], options: TurnOptions) -> None:
         self.registry = registry
         self.options = options
+        self.speech: SpeechServices | None = None
         self._keys: KeyServices | None = None
         self._keys_ready = threading.Event()
 
     def attach_keys(self, keys: KeyServices) -> None:
         self._keys = keys
         self._keys_ready.set()
+
+    def attach_speech(self, speech: SpeechServices) -> None:
+        self.speech = speech
+
+    def cartesia_voice(self, session: Session, keys: ProfileKeys) -> StreamingVoice | None:
+        """The session's Cartesia voice (worker thread: the registry may block), or None
+        without a key — or when the client cannot be built — so the reply goes to Piper."""
+        if not keys.cartesia:
+            return None
+        try:
+            voice: StreamingVoice = self.registry.get_tts(session.id, keys.cartesia)
+        except Exception as exc:
+            log.info("Session %s: no Cartesia client (%s)", session.id[:8], type(exc).__name__)
+            return None
+        return voice
 
     def key_snapshot(self, profile: str, cancel: threading.Event) -> ProfileKeys | None:
         """The profile's keys for this turn, read on the keyring thread; None if cancelled.
@@ -76,8 +96,10 @@ class TurnServices:
         turn_id: int,
         cancel: threading.Event,
         emit: Callable[[TurnEvent], None],
+        speech: TabSpeech | None = None,
     ) -> None:
-        """One turn of `session` (on a worker thread): keys, client, then the LLM turn."""
+        """One turn of `session` (on a worker thread): keys, client, then the LLM turn;
+        with `speech`, the reply's visible text is also spoken as it streams."""
         from mayadesk.bar.tools import BarTools
         from mayadesk.llm.retry import DEFAULT_RETRY
         from mayadesk.llm.turn import TOOL_DECLARATIONS, run_turn
@@ -102,6 +124,8 @@ class TurnServices:
             emit(TurnStarted(turn_id))
             emit(TurnFailed(turn_id, map_gemini_error(exc, profile)))
             return
+        if speech is not None:
+            emit = speech.tap(turn_id, cancel, lambda: self.cartesia_voice(session, keys), emit)
         run_turn(
             session,
             llm,

@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from mayadesk.llm.events import TurnEvent
 from mayadesk.sessions.session import Session
+from mayadesk.workers.tab_speech import TabSpeech
 from mayadesk.workers.turn_services import TurnServices
 
 log = logging.getLogger("mayadesk.turns")
@@ -27,10 +28,13 @@ class TurnWorker(QObject):
         super().__init__()
         self._session = session
         self._services = services
+        self.speech: TabSpeech | None = None
+        """The tab's voice; set by the controller before it queues a turn (GUI thread), read
+        when the turn runs (so the queued signal orders the write before the read)."""
 
     @Slot(int, object)
     def run_turn(self, turn_id: int, cancel: threading.Event) -> None:
-        self._services.run(self._session, turn_id, cancel, self._emit)
+        self._services.run(self._session, turn_id, cancel, self._emit, self.speech)
 
     def _emit(self, event: TurnEvent) -> None:
         self.turn_event.emit(event)

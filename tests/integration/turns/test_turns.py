@@ -269,10 +269,10 @@ def test_each_request_carries_only_its_own_sessions_history(
         ]
 
     gemini.responder = responder
+    held = list(gates.values())  # before any request: the responder pops them as they come
     alpha, bravo = Session(), Session()
     llm_a, llm_b = chats(KEY), chats(KEY_B)
     turns = [Turn(alpha, llm_a, "alpha: a Martini"), Turn(bravo, llm_b, "bravo: a Mojito")]
-    held = [g for g in (gates[KEY], gates[KEY_B])]
     assert all(g.reached.wait(5) for g in held)  # both streams are open at the same time
     for gate in held:
         gate.open()

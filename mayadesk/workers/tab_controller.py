@@ -57,7 +57,7 @@ class TabController(QObject):
         emotion_changed(str): Maya's mood for the avatar.
         order_changed(object): the tab's order or bill changed (a `BarSnapshot`).
         busy_changed(bool): a turn started (True) or the last queued one ended (False).
-        voice_changed(str): which voice(s) spoke the latest reply ("🔊 Cartesia"), "" clears.
+        voice_changed(str): which voice(s) spoke the latest reply ("Voice: Cartesia"), "" clears.
     """
 
     message_added = Signal(object)

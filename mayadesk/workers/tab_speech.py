@@ -42,8 +42,11 @@ VOICE_LABELS: dict[VoiceName, str] = {
 
 
 def badge_text(voices: list[VoiceName]) -> str:
-    """What the badge says: the voices that spoke a reply, in order ("🔊 Cartesia → Piper")."""
-    return "🔊 " + " → ".join(VOICE_LABELS[v] for v in voices) if voices else ""
+    """What the badge says: the voices that spoke a reply, in order ("Voice: Cartesia → Piper").
+
+    Plain words, not a speaker emoji: many Linux desktops have no emoji font.
+    """
+    return "Voice: " + " → ".join(VOICE_LABELS[v] for v in voices) if voices else ""
 
 
 def close_all_speech(timeout: float = 3.0) -> bool:

@@ -67,7 +67,7 @@ def test_a_typed_reply_is_heard_in_cartesia_and_the_badge_says_so(
     with qtbot.waitSignal(output.started, timeout=WAIT_MS):
         send(qtbot, tab, "Something strong, please")
     print(f"MEASURED Enter → first audio written to the sink: {time.monotonic() - sent_at:.3f} s")
-    qtbot.waitUntil(lambda: tab.voice_badge.text() == "🔊 Cartesia", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: tab.voice_badge.text() == "Voice: Cartesia", timeout=WAIT_MS)
     assert tab.voice_badge.isVisible()
     wait_silent(qtbot, tab, output)
     [context] = cartesia.contexts
@@ -97,7 +97,7 @@ def test_without_a_cartesia_key_piper_is_heard_and_the_badge_says_piper(
     qtbot.waitUntil(lambda: recorder.seconds() > 0.2, timeout=5000)
     mark = recorder.seconds()
     send(qtbot, tab, "Something strong, please")
-    qtbot.waitUntil(lambda: tab.voice_badge.text() == "🔊 Piper", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: tab.voice_badge.text() == "Voice: Piper", timeout=WAIT_MS)
     wait_silent(qtbot, tab, output)
     samples = wait_recorded(qtbot, recorder, recorder.seconds() + 0.3)
     heard = spans_after(samples, mark)
@@ -163,7 +163,7 @@ def test_two_tabs_replying_at_once_never_overlap(
     mark = recorder.seconds()
     with qtbot.waitSignal(output.started, timeout=WAIT_MS):
         send(qtbot, tab_a, "Tab A here")
-    qtbot.waitUntil(lambda: tab_a.voice_badge.text() == "🔊 Cartesia", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: tab_a.voice_badge.text() == "Voice: Cartesia", timeout=WAIT_MS)
     qtbot.waitUntil(lambda: loud_for(recorder, mark) > 0.2, timeout=WAIT_MS)  # A is heard
     tab_b = window.new_tab()
     switched = recorder.seconds()
@@ -175,7 +175,7 @@ def test_two_tabs_replying_at_once_never_overlap(
     assert "And a second one." in tab_a.transcript.toPlainText()  # shown, not spoken
     context_a, context_b = cartesia.contexts
     assert "second" not in context_a.transcript
-    assert tab_b.voice_badge.text() == "🔊 Cartesia"
+    assert tab_b.voice_badge.text() == "Voice: Cartesia"
     samples = recorded(recorder)
     before = [(a, min(b, switched)) for a, b in spans_after(samples, mark) if a < switched]
     assert tones(samples, before) == {round(context_a.frequency / 10) * 10}

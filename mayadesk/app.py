@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mayadesk.config import Settings
     from mayadesk.paths import AppPaths
+    from mayadesk.sessions.session import Session
     from mayadesk.ui.main_window import MainWindow
     from mayadesk.workers.turn_services import TurnServices
 
@@ -58,7 +59,6 @@ def run_gui(argv: list[str]) -> int:
     from mayadesk.config import load_settings
     from mayadesk.paths import app_paths
     from mayadesk.resources_access import read_bytes
-    from mayadesk.sessions.session import Session
     from mayadesk.single_instance import ask_running_instance, claim
     from mayadesk.ui import theme
     from mayadesk.ui.main_window import MainWindow
@@ -88,7 +88,8 @@ def run_gui(argv: list[str]) -> int:
     turns = build_turn_services(settings)
     keeper = ConversationKeeper.open(paths.data)
     window = MainWindow(
-        paths, new_session=Session, default_profile=settings.default_profile, turns=turns,
+        paths, new_session=lambda profile: new_customer(profile, settings),
+        default_profile=settings.default_profile, turns=turns,
         keeper=keeper, open_first_tab=False,
     )
     window.restore_tabs(
@@ -131,6 +132,14 @@ async def evict_idle_clients(turns: TurnServices) -> None:
         evicted = turns.registry.evict_idle(IDLE_CLIENT_SECONDS)
         if evicted:
             log.info("Closed the idle clients of %d conversation(s)", len(evicted))
+
+
+def new_customer(profile: str, settings: Settings) -> Session:
+    """A new tab's session, with the starting balance the settings give."""
+    from mayadesk.bar.state import BarState
+    from mayadesk.sessions.session import Session
+
+    return Session(profile, bar=BarState(starting_balance_cents=settings.starting_balance_cents))
 
 
 def bring_to_front(window: MainWindow) -> None:

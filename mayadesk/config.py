@@ -32,6 +32,8 @@ class Settings:
     """Gemini model name; Google's alias for the current Flash model by default."""
     temperature: float = 0.7
     max_output_tokens: int = 1024
+    starting_balance_cents: int = 100_000
+    """What each new customer (tab) can spend, in cents ($1,000 by default)."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,6 +45,28 @@ def running_app(
                 app.send_signal(signal.SIGKILL)
                 app.wait(10)
             watcher.close()
+
+
+def open_then_terminate(
+    command: list[str], timeout: float, while_open: Callable[[], object] | None = None
+) -> tuple[int, str]:
+    """Start `command`, wait for its MayaDesk window (and `while_open`), SIGTERM it, and
+    return its exit code and stderr once its window is gone."""
+    watcher = WindowWatcher()
+    try:
+        with subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) as proc:
+            try:
+                watcher.wait_mapped("MayaDesk", timeout=timeout)
+                if while_open is not None:
+                    while_open()
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                _out, err = proc.communicate(timeout=30)
+        watcher.wait_unmapped("MayaDesk")
+        return proc.returncode, err
+    finally:
+        watcher.close()
 
 
 def app_env(base_url: str) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import keyring
 import pytest
 
 from mayadesk import __version__
-from tests.helpers.x11 import WindowWatcher
+from tests.e2e.app_process import open_then_terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "packaging" / "pyinstaller" / "mayadesk.spec"
@@ -73,16 +72,5 @@ def test_bundle_doctor_sees_screen_audio_and_keyring(bundle: Path) -> None:
 
 @pytest.mark.slow
 def test_bundle_opens_and_closes_the_window(bundle: Path) -> None:
-    watcher = WindowWatcher()
-    try:
-        with subprocess.Popen([str(bundle)], env=dict(os.environ), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) as proc:
-            try:
-                watcher.wait_mapped("MayaDesk", timeout=60)
-            finally:
-                proc.send_signal(signal.SIGTERM)
-                _out, err = proc.communicate(timeout=30)
-        assert proc.returncode == 0, err
-        watcher.wait_unmapped("MayaDesk")
-    finally:
-        watcher.close()
+    returncode, err = open_then_terminate([str(bundle)], timeout=60)
+    assert returncode == 0, err

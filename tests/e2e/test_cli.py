@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from mayadesk import __version__
-from tests.helpers.x11 import WindowWatcher
+from tests.e2e.app_process import open_then_terminate
 
 MAYADESK = str(Path(sys.executable).with_name("mayadesk"))
 GEMINI_SENTINEL = "AIza" + "D0ct0rSentinelKeyAbcdefghijklmnopqr"[:35]
@@ -105,25 +104,15 @@ def test_window_opens_and_closes_cleanly_on_sigterm(
     app_dirs: dict[str, Path], qtbot: QtBot
 ) -> None:
     log_file = app_dirs["state"] / "mayadesk" / "log" / "mayadesk.log"
-    watcher = WindowWatcher()
-    try:
-        with subprocess.Popen(
-            [MAYADESK], env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True,
-        ) as proc:
-            try:
-                watcher.wait_mapped("MayaDesk", timeout=30)
-                qtbot.waitUntil(  # the key store is built after the window is up
-                    lambda: log_file.exists() and "Key store ready" in log_file.read_text(),
-                    timeout=20_000,
-                )
-            finally:
-                proc.send_signal(signal.SIGTERM)
-                _out, err = proc.communicate(timeout=15)
-        assert proc.returncode == 0, err
-        watcher.wait_unmapped("MayaDesk")
-    finally:
-        watcher.close()
+    returncode, err = open_then_terminate(
+        [MAYADESK],
+        timeout=30,
+        while_open=lambda: qtbot.waitUntil(  # the key store is built after the window is up
+            lambda: log_file.exists() and "Key store ready" in log_file.read_text(),
+            timeout=20_000,
+        ),
+    )
+    assert returncode == 0, err
     assert "Traceback" not in err
     assert (app_dirs["state"] / "mayadesk" / "window.ini").is_file()
     log_text = log_file.read_text()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mayadesk.config import Settings
+    from mayadesk.daemon_executor import DaemonExecutor
     from mayadesk.paths import AppPaths
     from mayadesk.sessions.session import Session
     from mayadesk.ui.main_window import MainWindow
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mayadesk.app")
 
 _keep_alive: list[object] = []  # the signal wakeup sockets and notifier live as long as the app
+_warm_ups: list[DaemonExecutor] = []  # background loads; they end before the interpreter does
 
 # Qt's multimedia plugins log loudly about optional libraries they could not load.
 QUIET_QT_CATEGORIES = "qt.multimedia.*=false"
@@ -112,6 +114,8 @@ def run_gui(argv: list[str]) -> int:
     from mayadesk.workers.tab_speech import close_all_speech
 
     close_all_speech()  # before the registry closes the Cartesia clients they may use
+    for warm_up in _warm_ups:  # a thread inside onnxruntime at finalisation aborts the exit
+        warm_up.join(3.0)
     turns.registry.clear_all()
     keeper.close()
     instance.release()
@@ -182,11 +186,9 @@ def start_speech(
     (`system_voice=False` leaves it out: tests that must not start speech-dispatcher).
     Returns the `AudioOutput`.
 
-    `piper=False` leaves Piper out. The app does so for now: with Piper used in the app
-    process, the process aborts at exit ("terminate called without an active exception",
-    during native finalisation, after every speech thread has ended) —
-    tests/e2e/test_scripted_session.py shows it. Until that is fixed the chain there is
-    Cartesia → system voice → text.
+    `piper=False` leaves Piper out (tests of the chain without it). Piper's threads must
+    have ended before the interpreter finalises (a thread inside onnxruntime then aborts
+    the process): `main` closes every speaker and waits for the warm-up.
     """
     from mayadesk.voice.audio_output import AudioOutput
     from mayadesk.voice.tts_piper import PiperVoice
@@ -223,9 +225,10 @@ async def finish_start_up(window: MainWindow, turns: TurnServices, paths: AppPat
     window.attach_keys(keys)
     turns.attach_keys(keys)
     log.info("Key store ready")
-    start_speech(window, turns, piper=False)  # see start_speech: Piper aborts the exit
+    start_speech(window, turns)
     _keep_alive.append(loop.create_task(evict_idle_clients(turns)))
     warm_up = DaemonExecutor("mayadesk-warm-up")
+    _warm_ups.append(warm_up)
     from mayadesk.llm.client import load_sdk
 
     await loop.run_in_executor(warm_up, load_sdk)

@@ -57,6 +57,11 @@ class DaemonExecutor(Executor):
         if wait:
             self._thread.join()
 
+    def join(self, timeout: float) -> bool:
+        """After `shutdown(wait=False)`: wait up to `timeout` s for the thread; whether it ended."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
             future, fn, args, kwargs = job

@@ -23,6 +23,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from functools import partial
@@ -42,6 +44,26 @@ from mayadesk.voice.tts_base import AudioSink, LocalVoice, PostedVoice, Streamin
 from mayadesk.voice.tts_reply import CartesiaListener, Reply, uid_index, utterance_id
 
 log = logging.getLogger("mayadesk.tts")
+
+_all_speakers: weakref.WeakSet[Speaker] = weakref.WeakSet()
+
+
+def close_all_speakers(timeout: float = 3.0) -> bool:
+    """At exit: silence every speaker and wait (bounded) for their threads to end.
+
+    Tracked here, not per tab: a closed tab's widgets and controller are gone, but its
+    speech thread (which keeps its speaker alive) may still be inside Piper. A daemon
+    thread in onnxruntime while the interpreter finalises aborts the whole process
+    ("terminate called without an active exception"), losing a clean exit.
+    """
+    deadline = time.monotonic() + timeout
+    speakers = list(_all_speakers)
+    for speaker in speakers:
+        speaker.close()
+    done = all(s.join(max(0.0, deadline - time.monotonic())) for s in speakers)
+    if not done:
+        log.warning("A speech thread did not end within %.1f s", timeout)
+    return done
 
 
 class Speaker:
@@ -66,6 +88,7 @@ class Speaker:
         self._recent_uids: deque[str] = deque(maxlen=64)  # may still be playing
         self._thread = threading.Thread(target=self._run, name="mayadesk-speech", daemon=True)
         self._thread.start()
+        _all_speakers.add(self)
 
     # ------------------------------------------------------------------ producer side
 

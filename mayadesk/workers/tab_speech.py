@@ -18,20 +18,17 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from mayadesk.llm.events import TokenDelta, TurnEvent, TurnFailed, TurnFinished, TurnStarted
 from mayadesk.voice.events import SpeechEvent, VoiceName
-from mayadesk.voice.speaker import Speaker
+from mayadesk.voice.speaker import Speaker, close_all_speakers
 from mayadesk.voice.tts_base import AudioSink, LocalVoice, PostedVoice, StreamingVoice
 
 log = logging.getLogger("mayadesk.tts")
 
 _tab_numbers = itertools.count(1)
-_all_tabs: weakref.WeakSet[TabSpeech] = weakref.WeakSet()
 
 VOICE_LABELS: dict[VoiceName, str] = {
     "cartesia": "Cartesia",
@@ -50,16 +47,8 @@ def badge_text(voices: list[VoiceName]) -> str:
 
 
 def close_all_speech(timeout: float = 3.0) -> bool:
-    """At exit: silence every tab and wait (bounded) for their speech threads to end, so
-    none is inside Piper's native code while the interpreter shuts down."""
-    deadline = time.monotonic() + timeout
-    tabs = list(_all_tabs)
-    for tab in tabs:
-        tab.close()
-    done = all(tab.join(max(0.0, deadline - time.monotonic())) for tab in tabs)
-    if not done:
-        log.warning("A speech thread did not end within %.1f s", timeout)
-    return done
+    """At exit: silence every tab (open or closed) and wait, bounded, for its speech thread."""
+    return close_all_speakers(timeout)
 
 
 @dataclass(frozen=True)
@@ -86,7 +75,6 @@ class TabSpeech:
         self._speaker = services.new_speaker(emit)
         self._in_front = threading.Event()
         self._closed = False
-        _all_tabs.add(self)
 
     def reply_id(self, turn_id: int) -> str:
         return f"{self._prefix}.{turn_id}"

@@ -109,7 +109,7 @@ def run_gui(argv: list[str]) -> int:
     window.show()
     log.info("Window shown")
     with loop:  # one run of the loop: qasync's stop() would quit the QApplication
-        loop.create_task(finish_start_up(window, turns, paths))
+        loop.create_task(finish_start_up(window, turns, paths, settings))
         loop.run_until_complete(closed.wait())
     from mayadesk.workers.tab_speech import close_all_speech
 
@@ -203,7 +203,9 @@ def start_speech(
     return output
 
 
-async def finish_start_up(window: MainWindow, turns: TurnServices, paths: AppPaths) -> None:
+async def finish_start_up(
+    window: MainWindow, turns: TurnServices, paths: AppPaths, settings: Settings | None = None
+) -> None:
     """What the first frame did not need: the key store (imports keyring; may block on
     D-Bus), and the Gemini SDK's seconds of imports, so the first turn is as fast as later
     ones."""
@@ -218,7 +220,9 @@ async def finish_start_up(window: MainWindow, turns: TurnServices, paths: AppPat
     loop = asyncio.get_running_loop()
     executor = DaemonExecutor("mayadesk-keyring")
     try:
-        keys = await loop.run_in_executor(executor, build_key_services, paths, executor)
+        keys = await loop.run_in_executor(
+            executor, build_key_services, paths, executor, settings
+        )
     except Exception:
         log.exception("Could not set up the key store")
         return

@@ -14,6 +14,7 @@ from mayadesk.daemon_executor import DaemonExecutor
 from mayadesk.paths import AppPaths
 
 if TYPE_CHECKING:
+    from mayadesk.config import Settings
     from mayadesk.keys.profiles import ProfileManager
     from mayadesk.keys.store import KeyStore
 
@@ -38,15 +39,25 @@ class KeyServices:
 
 
 def build_key_services(
-    paths: AppPaths, executor: DaemonExecutor | None = None
+    paths: AppPaths, executor: DaemonExecutor | None = None, settings: Settings | None = None
 ) -> KeyServices:
     """Import and build the key store and profiles (blocking: run it on `executor`, whose
-    thread then serves every later keyring call)."""
+    thread then serves every later keyring call).
+
+    `settings` is the app's live settings object: profiles and every other page must share
+    one, or saving one page's change would write back another's stale copy.
+    """
+    from mayadesk.config import save_settings
     from mayadesk.keys.profiles import ProfileManager
     from mayadesk.keys.store import KeyStore
 
     store = KeyStore()
-    profiles = ProfileManager.from_file(store, paths.config_file)
+    if settings is None:
+        profiles = ProfileManager.from_file(store, paths.config_file)
+    else:
+        profiles = ProfileManager(
+            store, settings, lambda s: save_settings(paths.config_file, s)
+        )
     if executor is None:
         return KeyServices(store, profiles)
     return KeyServices(store, profiles, executor)

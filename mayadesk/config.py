@@ -35,6 +35,41 @@ class Settings:
     starting_balance_cents: int = 100_000
     """What each new customer (tab) can spend, in cents ($1,000 by default)."""
 
+    # Voice out (Maya speaking)
+    voice_enabled: bool = True
+    """Whether replies are spoken at all (off: text only, nothing is synthesised)."""
+    volume: float = 1.0
+    """Output volume, 0.0-1.0, applied to Cartesia's and Piper's audio."""
+    muted: bool = False
+    """Silenced without losing the volume; speech still runs so replay works."""
+    output_device: str = ""
+    """Hex id of the chosen audio output; empty follows the system default."""
+    cartesia_model: str = "sonic-3"
+    cartesia_voice_id: str = "6f84f4b8-58a2-430c-8c79-688dad597532"
+    """Maya's voice in the earlier web version."""
+    background_replies: str = "silent"
+    """A reply finishing in a tab not in front: "silent" (a Play button) or "queue"."""
+
+    # Voice in (talking to Maya)
+    input_device: str = ""
+    """Hex id of the chosen microphone; empty follows the system default."""
+    voice_input_mode: str = "push_to_talk"
+    """"push_to_talk" (hold Ctrl+Space or click the mic) or "hands_free" (voice activity)."""
+    push_to_talk_key: str = ""
+    """An extra push-to-talk key (a QKeySequence string); Ctrl+Space always works."""
+    transcriber: str = "gemini"
+    """Who turns speech into text: "gemini" (no extra key) or "cartesia"."""
+    review_before_send: bool = False
+    """Put the transcript in the input box instead of sending it."""
+    speech_threshold_db: float = 12.0
+    """Hands-free: how far above the background noise a sound must be to count as speech."""
+    end_silence_ms: int = 700
+    """Hands-free: this much silence ends an utterance."""
+    min_speech_ms: int = 250
+    """Hands-free: shorter sounds (a cough, a click) are ignored."""
+    listen_while_speaking: bool = False
+    """Keep the mic open while Maya talks (barge-in by voice; her first moments are ignored)."""
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         data["version"] = CONFIG_VERSION

@@ -172,7 +172,7 @@ def build_turn_services(settings: Settings) -> TurnServices:
         return make_llm_factory(settings)(key, tools)
 
     registry: SessionRegistry[Any, Any] = SessionRegistry(llm_factory, tts_factory)
-    return TurnServices(registry, TurnOptions())
+    return TurnServices(registry, TurnOptions(), settings)
 
 
 def start_speech(

@@ -43,6 +43,27 @@ class MessageKind(StrEnum):
     so that Maya hears of it on her next turn."""
 
 
+@dataclass(eq=False)
+class ReplyRecord:
+    """What the app learnt about one of Maya's replies while it was made and spoken.
+
+    Mutable, and shared by reference with the transcript's copy of the message: the first
+    sound may come after the text is complete, and hovering the message shows it then. Kept
+    in memory only (the store saves what the model and the transcript need, not timings).
+
+    `speech_id` names the reply's audio kept for replay ("" until it has one). Times are
+    seconds after the user sent the message; None when not (yet) measured. `voices` are the
+    voices that spoke it. `unheard`: it finished in a background tab and was not heard.
+    """
+
+    speech_id: str = ""
+    first_token: float | None = None
+    first_audio: float | None = None
+    voices: list[str] = field(default_factory=list)
+    spoken: bool = False
+    unheard: bool = False
+
+
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping))
 
@@ -63,6 +84,8 @@ class Message:
     emotion: Emotion | None = None
     stopped: bool = False
     failed: bool = False
+    record: ReplyRecord | None = field(default=None, compare=False, repr=False)
+    """Timings and replay state of a reply shown live (not stored; not part of equality)."""
 
     @classmethod
     def tip_note(cls, text: str) -> Message:

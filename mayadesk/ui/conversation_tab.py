@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from mayadesk.llm.errors import ErrorCategory
 from mayadesk.llm.events import TurnFailed, TurnFinished
-from mayadesk.sessions.history import Message
+from mayadesk.sessions.history import Message, ReplyRecord
 from mayadesk.ui.avatar_view import AvatarView
 from mayadesk.ui.composer import Composer
 from mayadesk.ui.order_panel import OrderPanel
@@ -29,10 +29,13 @@ class ConversationTab(QWidget):
     Signals:
         splitter_moved(QByteArray): the user moved the splitter; its new state.
         keys_requested(): the user asked to open Settings → Keys (from an error).
+        unheard_changed(int): how many of Maya's replies finished here, in the background,
+            without being heard (the tab strip may mark the tab while it is not 0).
     """
 
     splitter_moved = Signal(QByteArray)
     keys_requested = Signal()
+    unheard_changed = Signal(int)
 
     def __init__(self, controller: TabController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -99,6 +102,8 @@ class ConversationTab(QWidget):
         self.stop_button.clicked.connect(controller.stop)
         self.splitter.splitterMoved.connect(self._on_splitter_moved)
         self.transcript.action_requested.connect(self._on_transcript_action_requested)
+        self.transcript.play_requested.connect(self._on_transcript_play_requested)
+        self.transcript.stop_requested.connect(controller.stop_speech)
         self.order_panel.tip_pressed.connect(self._on_order_panel_tip_pressed)
         controller.message_added.connect(self._on_controller_message_added)
         controller.busy_changed.connect(self._on_controller_busy_changed)
@@ -110,6 +115,8 @@ class ConversationTab(QWidget):
         controller.emotion_changed.connect(self.avatar.set_emotion)
         controller.order_changed.connect(self.order_panel.show_snapshot)
         controller.voice_changed.connect(self._on_controller_voice_changed)
+        controller.record_changed.connect(self._on_controller_record_changed)
+        controller.unheard_changed.connect(self.unheard_changed)
 
     def send(self) -> None:
         """Hand the composer's text to the controller; clear it only when it was taken."""
@@ -141,6 +148,13 @@ class ConversationTab(QWidget):
         self.voice_badge.setText(text)
         self.voice_badge.setVisible(bool(text))
 
+    def _on_controller_record_changed(self, record: ReplyRecord) -> None:
+        if self._drawn:
+            self.transcript.refresh_record(record)
+
+    def _on_transcript_play_requested(self, message: Message) -> None:
+        self.controller.play(message)
+
     def _on_controller_reply_started(self) -> None:
         self.ensure_drawn()
         self.transcript.begin_reply()
@@ -160,11 +174,15 @@ class ConversationTab(QWidget):
 
     def _on_controller_reply_finished(self, finished: TurnFinished) -> None:
         self.ensure_drawn()
-        self.transcript.finish_reply(finished.text, stopped=finished.stopped)
+        self.transcript.finish_reply(
+            finished.text, stopped=finished.stopped, record=self.controller.reply_record
+        )
 
     def _on_controller_turn_failed(self, failed: TurnFailed) -> None:
         self.ensure_drawn()
-        self.transcript.finish_reply(failed.partial_text, failed=True)
+        self.transcript.finish_reply(
+            failed.partial_text, failed=True, record=self.controller.reply_record
+        )
         error = failed.error
         self.transcript.show_error(
             error.message,

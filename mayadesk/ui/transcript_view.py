@@ -1,21 +1,29 @@
-"""The transcript: what the user said, what Maya answered, and the app's notices."""
+"""The transcript: what the user said, what Maya answered, and the app's notices.
+
+Each of Maya's finished messages carries Play · Stop links (the `mayadesk:` scheme, with the
+message's index) and, on hover, how fast it came (`timing_text`). One message is one text
+block, so a message whose state changes (heard at last) is redrawn in place, not the whole
+transcript (which would also lose the user's scroll position).
+"""
 
 from __future__ import annotations
 
 import html
 import re
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QPoint, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
+    QHelpEvent,
     QPalette,
     QShowEvent,
+    QTextBlock,
     QTextCharFormat,
     QTextCursor,
 )
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
 
-from mayadesk.sessions.history import Message, MessageKind, Role
+from mayadesk.sessions.history import Message, MessageKind, ReplyRecord, Role
 
 SPEAKER = {Role.USER: "You", Role.MAYA: "Maya", Role.NOTICE: ""}
 TYPING = "Maya is typing…"
@@ -28,6 +36,32 @@ HIDDEN_FLUSH_MS = 250
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*]+?)(?<=\S)\*(?![*\w])")
 _CODE = re.compile(r"`([^`]+)`")
+_MESSAGE_LINK = re.compile(rf"^{ACTION_SCHEME}:(?:play|stop)/(\d+)$")
+UNHEARD_MARK = "not heard yet"
+
+
+def timing_text(record: ReplyRecord | None) -> str | None:
+    """What hovering a reply says: how long after Enter its first words and first sound
+    came ("First words after 0.42 s · first sound after 0.61 s"), or why it made no sound.
+    None when nothing was measured (the greeting, history from an earlier run)."""
+    if record is None or (record.first_token is None and record.first_audio is None):
+        return None
+    words = (
+        f"First words after {record.first_token:.2f} s"
+        if record.first_token is not None
+        else "No words measured"
+    )
+    if record.first_audio is not None:
+        sound = f"first sound after {record.first_audio:.2f} s"
+        if record.voices[:1] == ["system"]:
+            sound += " (handed to the system voice)"
+    elif not record.speech_id or record.voices == ["text"]:
+        sound = "text only, not spoken"
+    elif record.unheard:
+        sound = "not spoken: it finished in a background tab"
+    else:
+        sound = "no sound"
+    return f"{words} · {sound}"
 
 
 def inline_markdown(escaped: str) -> str:
@@ -45,13 +79,18 @@ class TranscriptView(QTextBrowser):
     """A read-only, selectable view of one conversation, with Maya's reply growing live.
 
     It keeps the messages it shows, so it can redraw them when the colour scheme changes.
-    Links with the `mayadesk:` scheme (Retry, Open Keys) are actions, not web pages.
+    Links with the `mayadesk:` scheme (Retry, Open Keys, Play, Stop) are actions, not web
+    pages.
 
     Signals:
         action_requested(str): an action link was clicked ("retry", "keys").
+        play_requested(Message): Play was clicked on one of Maya's messages.
+        stop_requested(): Stop was clicked on one of Maya's messages.
     """
 
     action_requested = Signal(str)
+    play_requested = Signal(object)
+    stop_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,7 +117,7 @@ class TranscriptView(QTextBrowser):
 
     def add_message(self, message: Message) -> None:
         self._messages.append(message)
-        self._append_html(self._message_html(message))
+        self._append_html(self._message_html(message, index=len(self._messages) - 1))
 
     def messages(self) -> list[Message]:
         return list(self._messages)
@@ -109,12 +148,21 @@ class TranscriptView(QTextBrowser):
         elif not self._flush_timer.isActive():
             self._flush_timer.start(HIDDEN_FLUSH_MS)
 
-    def finish_reply(self, text: str, *, stopped: bool = False, failed: bool = False) -> None:
-        """Replace the live block with the reply as kept (or remove it when nothing came)."""
+    def finish_reply(
+        self,
+        text: str,
+        *,
+        stopped: bool = False,
+        failed: bool = False,
+        record: ReplyRecord | None = None,
+    ) -> None:
+        """Replace the live block with the reply as kept (or remove it when nothing came).
+        `record` (timings, replay) goes with the message, shared, so it can still change."""
         if self._live_start is not None:
             self._clear_live()
         if text:
-            self.add_message(Message(Role.MAYA, text, stopped=stopped, failed=failed))
+            message = Message(Role.MAYA, text, stopped=stopped, failed=failed, record=record)
+            self.add_message(message)
         elif stopped:
             self.add_message(Message(Role.NOTICE, "Stopped."))
 
@@ -137,6 +185,38 @@ class TranscriptView(QTextBrowser):
     def restyle(self) -> None:
         """Redraw with the current palette (after a light/dark switch)."""
         self._redraw()
+
+    def refresh_record(self, record: ReplyRecord) -> None:
+        """The message with `record` changed how it looks (heard at last): redraw its block."""
+        for index, message in enumerate(self._messages):
+            if message.record is record:
+                block = self._message_block(index)
+                if block is not None:
+                    self._replace_block(block, self._message_html(message, index=index))
+                return
+
+    def message_at(self, pos: QPoint) -> Message | None:
+        """The message drawn at `pos` (viewport coordinates), if it is one of Maya's."""
+        block = self.cursorForPosition(pos).block()
+        index = self._block_index(block)
+        return self._messages[index] if index is not None else None
+
+    def tooltip_at(self, pos: QPoint) -> str | None:
+        message = self.message_at(pos)
+        return timing_text(message.record) if message is not None else None
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        """Hovering one of Maya's messages shows its timings, read when asked (the first
+        sound may come after the message was drawn)."""
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = self.tooltip_at(event.pos())
+            if text:
+                QToolTip.showText(event.globalPos(), text, self.viewport())
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().viewportEvent(event)
 
     # Drawing --------------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
@@ -225,9 +305,36 @@ class TranscriptView(QTextBrowser):
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
 
+    def _block_index(self, block: QTextBlock) -> int | None:
+        """The index of the Maya message drawn in `block`, from its Play/Stop links."""
+        it = block.begin()
+        while not it.atEnd():
+            match = _MESSAGE_LINK.match(it.fragment().charFormat().anchorHref())
+            if match is not None:
+                index = int(match.group(1))
+                return index if index < len(self._messages) else None
+            it += 1
+        return None
+
+    def _message_block(self, index: int) -> QTextBlock | None:
+        block = self.document().lastBlock()
+        while block.isValid():  # recent messages change most: search from the end
+            if self._block_index(block) == index:
+                return block
+            block = block.previous()
+        return None
+
+    def _replace_block(self, block: QTextBlock, fragment: str) -> None:
+        size = self.document().characterCount()
+        cursor = QTextCursor(block)
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertHtml(fragment)
+        if self._live_start is not None and block.position() < self._live_start:
+            self._live_start += self.document().characterCount() - size
+
     def _redraw(self) -> None:
         live = self._live_start is not None
-        self.setHtml("".join(self._message_html(m) for m in self._messages))
+        self.setHtml("".join(self._message_html(m, index=i) for i, m in enumerate(self._messages)))
         if live:
             self._open_live_block()
             self._render_live()
@@ -241,7 +348,10 @@ class TranscriptView(QTextBrowser):
             body = inline_markdown(body)
         return body.replace("\n", "<br>")
 
-    def _message_html(self, message: Message, *, error: bool = False) -> str:
+    def _message_html(
+        self, message: Message, *, error: bool = False, index: int | None = None
+    ) -> str:
+        """A message as one paragraph; Maya's finished ones (`index` given) with Play · Stop."""
         palette = self.palette()
         text = self._body_html(message.role, message.text)
         muted = palette.color(QPalette.ColorRole.PlaceholderText).name()
@@ -257,10 +367,26 @@ class TranscriptView(QTextBrowser):
             mark = f' <span style="color:{muted}"><i>(stopped)</i></span>'
         elif message.failed:
             mark = f' <span style="color:{muted}"><i>(interrupted)</i></span>'
+        if index is not None and message.role is Role.MAYA:
+            if message.record is not None and message.record.unheard:
+                mark += f' <span style="color:{muted}"><i>({UNHEARD_MARK})</i></span>'
+            mark += (
+                f' <span style="color:{muted}">'
+                f'<a href="{ACTION_SCHEME}:play/{index}">Play</a> · '
+                f'<a href="{ACTION_SCHEME}:stop/{index}">Stop</a></span>'
+            )
         return f'<p><b style="color:{accent}">{speaker}:</b> {text}{mark}</p>'
 
     def _on_anchor_clicked(self, url: QUrl) -> None:
         if url.scheme() == ACTION_SCHEME:
+            action, _, number = url.path().partition("/")
+            if action in ("play", "stop") and number.isdigit():
+                index = int(number)
+                if action == "stop":
+                    self.stop_requested.emit()
+                elif index < len(self._messages):
+                    self.play_requested.emit(self._messages[index])
+                return
             self.action_requested.emit(url.path())
         else:
             QDesktopServices.openUrl(url)

@@ -16,6 +16,10 @@ text only. Why it is shaped like this:
   spoke (the message badge).
 - `stop()` only flips flags and sends a cancel frame: it returns in well under a
   millisecond; the speech thread drops whatever belonged to the stopped replies.
+- Replay goes through the same pipeline: `replay_audio` plays a reply's kept audio (see
+  `replay`) as a new reply, `speak_text` voices a whole text again (restored history, the
+  system voice, audio evicted). Both are stopped by `stop()` like any reply. Audio of
+  Cartesia and Piper is kept as it is played, and a reply counts as kept only once complete.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from mayadesk.voice.events import (
     VoiceName,
     VoiceUsed,
 )
+from mayadesk.voice.replay import KeptPiece, ReplayCache
 from mayadesk.voice.speech_text import text_for_speech
 from mayadesk.voice.tts_base import AudioSink, LocalVoice, PostedVoice, StreamingVoice
 from mayadesk.voice.tts_reply import CartesiaListener, Reply, uid_index, utterance_id
@@ -76,11 +81,13 @@ class Speaker:
         *,
         piper: LocalVoice | None = None,
         system: PostedVoice | None = None,
+        replay: ReplayCache | None = None,
     ) -> None:
         self._sink = sink
         self._emit = emit
         self._piper = piper
         self._system = system
+        self._replay = replay
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._reply: Reply | None = None  # the one being fed (producer side)
@@ -96,9 +103,45 @@ class Speaker:
         """Start a reply; `cartesia` is the session's voice, None without a Cartesia key."""
         if self._reply is not None:
             self.end_reply()
-        reply = self._reply = Reply(reply_id, cartesia)
+        reply = self._reply = Reply(reply_id, cartesia, cache_key=reply_id)
+        self._open(reply)
+
+    def speak_text(
+        self,
+        reply_id: str,
+        text: str,
+        *,
+        cache_key: str | None = None,
+        cartesia: Callable[[], StreamingVoice | None] | None = None,
+    ) -> None:
+        """Voice a whole text as reply `reply_id` (a replay without kept audio), alongside
+        the reply being fed; its audio is kept under `cache_key`. `cartesia` is asked on the
+        speech thread (it may wait for the keyring or the registry)."""
+        reply = Reply(reply_id, None, cache_key=cache_key, cartesia_source=cartesia)
+        self._open(reply)
+        for piece in [*reply.splitter.feed(text), *reply.splitter.flush()]:
+            self._put_piece(reply, piece)
+        self._queue.put(partial(self._on_end, reply))
+
+    def replay_audio(self, reply_id: str, pieces: tuple[KeptPiece, ...]) -> None:
+        """Play kept audio again as reply `reply_id` (new utterance ids: the sink never
+        reuses one), stoppable like any reply."""
+        reply = Reply(reply_id, None)
+        self._open(reply)
+        self._queue.put(partial(self._on_replay, reply, pieces))
+
+    @property
+    def busy(self) -> bool:
+        """Whether a reply of this speaker is still being voiced (its audio may still be
+        arriving); audio already at the sink may play on after this turns False."""
+        with self._lock:
+            return bool(self._active)
+
+    def _open(self, reply: Reply) -> None:
         with self._lock:
             self._active.append(reply)
+        if reply.cache_key is not None and self._replay is not None:
+            self._replay.begin(reply.cache_key)
         self._queue.put(partial(self._on_begin, reply))
 
     def feed(self, delta: str) -> None:
@@ -129,6 +172,10 @@ class Speaker:
             stream.cancel()
         for uid in uids:
             self._sink.cancel(uid)
+        if self._replay is not None:  # a reply cut short is not worth replaying
+            for reply in replies:
+                if reply.cache_key is not None:
+                    self._replay.discard(reply.cache_key)
         if self._system is not None:
             self._system.post_stop()
         for reply in replies:
@@ -166,8 +213,24 @@ class Speaker:
                 log.exception("The speech pipeline failed on a command")
 
     def _on_begin(self, reply: Reply) -> None:
-        if not reply.stopped:
-            self._start_voice(reply, "cartesia" if reply.cartesia else self._after("cartesia"))
+        if reply.stopped:
+            return
+        if reply.cartesia_source is not None:
+            try:
+                reply.cartesia = reply.cartesia_source()
+            except Exception:
+                log.exception("Reply %s: no Cartesia voice for the replay", reply.id)
+        self._start_voice(reply, "cartesia" if reply.cartesia else self._after("cartesia"))
+
+    def _on_replay(self, reply: Reply, pieces: tuple[KeptPiece, ...]) -> None:
+        for piece in pieces:
+            if reply.stopped:
+                return
+            voice: VoiceName = "piper" if piece.voice == "piper" else "cartesia"
+            uid = utterance_id(reply.id, piece.index, voice)
+            self._play(reply, uid, voice, piece.pcm, piece.rate)
+            self._end_utterance(reply, uid)
+        self._finish(reply)
 
     def _on_piece(self, reply: Reply, text: str) -> None:
         if not reply.stopped:
@@ -257,6 +320,8 @@ class Speaker:
             stream.cancel()
         for uid in partial_uids:
             self._sink.cancel(uid)
+            if self._replay is not None and reply.cache_key is not None:
+                self._replay.drop_piece(reply.cache_key, uid_index(uid))
         following = self._after(failed)
         log.info(
             "Reply %s: %s failed (%s); %s goes on", reply.id, failed, error.category, following
@@ -279,6 +344,8 @@ class Speaker:
             reply.finished = True
             if reply in self._active:
                 self._active.remove(reply)
+        if self._replay is not None and reply.cache_key is not None:
+            self._replay.complete(reply.cache_key, len(reply.pieces))
         self._emit(SpeechFinished(reply.id, tuple(reply.voices)))
 
     # ------------------------------------------------------------------ any voice thread
@@ -291,6 +358,8 @@ class Speaker:
                 reply.uids.append(uid)
                 self._recent_uids.append(uid)
             self._sink.play(uid, pcm, rate)  # under the lock, so stop() cancels what it sees
+        if self._replay is not None and reply.cache_key is not None:
+            self._replay.add(reply.cache_key, uid_index(uid), voice, pcm, rate)
         self._mark_used(reply, voice)
 
     def _end_utterance(self, reply: Reply, uid: str) -> None:

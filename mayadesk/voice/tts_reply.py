@@ -28,9 +28,21 @@ class Reply:
     the speaker's lock; the rest belongs to the speech thread (and, for a Cartesia reply,
     its reader thread, which only runs while the speech thread waits for it)."""
 
-    def __init__(self, reply_id: str, cartesia: StreamingVoice | None) -> None:
+    def __init__(
+        self,
+        reply_id: str,
+        cartesia: StreamingVoice | None,
+        *,
+        cache_key: str | None = None,
+        cartesia_source: Callable[[], StreamingVoice | None] | None = None,
+    ) -> None:
         self.id = reply_id
         self.cartesia = cartesia
+        # Where its audio is kept for replay (None: not kept, e.g. a replay of kept audio).
+        self.cache_key = cache_key
+        # Asked on the speech thread when the reply begins (a replay started from the GUI
+        # thread must not wait there for the keyring or the registry).
+        self.cartesia_source = cartesia_source
         self.splitter = SentenceSplitter()
         self.pieces: list[str] = []
         self.voice: VoiceName = "text"
@@ -54,6 +66,11 @@ class SpeakerSide(Protocol):
 
 def uid_index(uid: str) -> int:
     return int(uid.rsplit("#", 1)[1].split(".", 1)[0])
+
+
+def uid_reply(uid: str) -> str:
+    """The reply an utterance belongs to (so a tab can tell its reply's first sound)."""
+    return uid.rsplit("#", 1)[0]
 
 
 class CartesiaListener:

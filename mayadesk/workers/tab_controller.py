@@ -4,6 +4,11 @@ It owns what happens when the user sends a message: messages wait their turn (on
 time per tab), each turn runs on the tab's worker thread, and the turn's events come back
 here as signals the tab's widgets display. Without turn services (no model configured) a
 message gets a plain notice instead of a made-up reply.
+
+It also keeps each reply's `ReplyRecord` (time to first token and to first sound, measured
+from the user's Enter; whether it was heard), and answers Play on a message: one voice at
+a time, so Play first silences everything that speaks, then the tab's speech says the
+reply again — from its kept audio, or by speaking its text.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import functools
 import logging
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from concurrent.futures import Future
 
 from PySide6.QtCore import QObject, Signal, SignalInstance
@@ -27,9 +32,10 @@ from mayadesk.llm.events import (
     TurnRetrying,
     TurnStarted,
 )
-from mayadesk.sessions.history import Message, Role
+from mayadesk.sessions.history import Message, ReplyRecord, Role
 from mayadesk.sessions.session import Session
-from mayadesk.voice.events import SpeechEvent, VoiceFailed, VoiceName, VoiceUsed
+from mayadesk.voice.events import SpeechEvent, SpeechFinished, VoiceFailed, VoiceName, VoiceUsed
+from mayadesk.voice.tts_reply import uid_reply
 from mayadesk.workers.conversation_keeper import ConversationKeeper
 from mayadesk.workers.tab_speech import TabSpeech, badge_text
 from mayadesk.workers.turn_services import TurnServices
@@ -38,6 +44,7 @@ from mayadesk.workers.turn_worker import TurnThread
 log = logging.getLogger("mayadesk.turns")
 
 DRAFT_INTERVAL = 0.5  # seconds between saves of a streaming reply (what a crash may lose)
+KEPT_RECORDS = 64  # replies whose late speech news (first sound, replay ends) is still awaited
 
 NO_MODEL_NOTICE = (
     "No model configured: Maya can't answer yet. Your message is kept in this conversation."
@@ -58,6 +65,9 @@ class TabController(QObject):
         order_changed(object): the tab's order or bill changed (a `BarSnapshot`).
         busy_changed(bool): a turn started (True) or the last queued one ended (False).
         voice_changed(str): which voice(s) spoke the latest reply ("Voice: Cartesia"), "" clears.
+        record_changed(ReplyRecord): a reply's timings or heard state changed.
+        unheard_changed(int): how many replies of this tab finished unheard (in the
+            background) and have not been played since.
     """
 
     message_added = Signal(object)
@@ -70,6 +80,8 @@ class TabController(QObject):
     order_changed = Signal(object)
     busy_changed = Signal(bool)
     voice_changed = Signal(str)
+    record_changed = Signal(object)
+    unheard_changed = Signal(int)
     _speech_event = Signal(object)  # from the speech threads: queued to the GUI thread
     _committed = Signal(object)  # a turn's end, once the store has its entries (any thread)
 
@@ -88,7 +100,7 @@ class TabController(QObject):
         self._draft_saved_at = 0.0
         self._committed.connect(self._on_committed)
         self._thread: TurnThread | None = None
-        self._waiting: deque[str] = deque()
+        self._waiting: deque[tuple[str, float]] = deque()  # text, when it was sent
         self._turn_id = 0
         self._cancel: threading.Event | None = None
         self._can_retry = False
@@ -96,6 +108,12 @@ class TabController(QObject):
         self._in_front = False
         self._speaking_reply = ""
         self._reply_voices: list[VoiceName] = []
+        self._record: ReplyRecord | None = None  # the running turn's reply
+        self._sent_at = 0.0  # when the running turn's message was sent (time.monotonic)
+        self._records: OrderedDict[str, tuple[ReplyRecord, float]] = OrderedDict()
+        self._replays: OrderedDict[str, ReplyRecord] = OrderedDict()
+        self._restored: dict[Message, ReplyRecord] = {}  # messages drawn without a record
+        self._unheard: list[ReplyRecord] = []
         self._speech_event.connect(self._on_speech_event)
         if services is not None and not session.messages():
             from mayadesk.llm.persona import GREETING_EMOTION, greeting_text
@@ -112,6 +130,15 @@ class TabController(QObject):
     def can_retry(self) -> bool:
         return self._can_retry and not self.busy
 
+    @property
+    def reply_record(self) -> ReplyRecord | None:
+        """The running (or just finished) turn's reply record, for the message that shows it."""
+        return self._record
+
+    @property
+    def unheard(self) -> int:
+        return sum(1 for record in self._unheard if record.unheard)
+
     def submit(self, text: str) -> bool:
         """Take the user's message; return False (and keep nothing) when it is blank."""
         text = text.strip()
@@ -122,7 +149,7 @@ class TabController(QObject):
             log.info("Session %s: no model configured, turn not started", self.session.id[:8])
             self._add(Message(Role.NOTICE, NO_MODEL_NOTICE))
             return True
-        self._waiting.append(text)
+        self._waiting.append((text, time.monotonic()))
         self.message_added.emit(Message(Role.USER, text))  # shown now; history at its turn
         self._start_next()
         return True
@@ -131,8 +158,28 @@ class TabController(QObject):
         """Run the last failed turn again, with the history as it is."""
         if not self.can_retry:
             return False
-        self._start_turn()
+        self._start_turn(time.monotonic())
         return True
+
+    def play(self, message: Message) -> bool:
+        """Play / say again one of Maya's messages. Everything else that speaks (any tab)
+        falls silent first; then the kept audio plays, or the text is spoken by the voices
+        (restored history, the system voice, audio evicted or never made). False when this
+        tab cannot speak (no audio output yet)."""
+        speech = self._tab_speech()
+        if speech is None or message.role is not Role.MAYA or not message.text.strip():
+            return False
+        record = message.record
+        if record is None:
+            record = self._restored.setdefault(message, ReplyRecord())
+        speech.floor.silence(forget_waiting=True)
+        self._replay(record, message.text)
+        return True
+
+    def stop_speech(self) -> None:
+        """Silence Maya's voice (a reply or a replay, in any tab) without stopping the turn."""
+        if self._speech is not None:
+            self._speech.floor.silence(forget_waiting=True)
 
     def set_in_front(self, in_front: bool) -> None:
         """The tab became the current one, or went behind another: only the tab in front is
@@ -143,9 +190,11 @@ class TabController(QObject):
 
     def stop(self) -> None:
         """Stop Maya: the running turn ends within moments, its partial reply kept; her
-        voice (also a reply already complete but still playing) is silenced now."""
+        voice (also a reply already complete but still playing, and a replay or a
+        background reply speaking in another tab) is silenced now."""
         if self._speech is not None:
             self._speech.stop()
+            self._speech.floor.silence(forget_waiting=True)
         if self._cancel is not None:
             self._cancel.set()
         else:
@@ -174,6 +223,7 @@ class TabController(QObject):
             self._thread = None
         self._cancel = None
         if self._speech is not None:  # before the registry closes its Cartesia client
+            self._speech.floor.utterance_started.disconnect(self._on_floor_utterance_started)
             self._speech.close()
             self._speech = None
         if self._services is not None:
@@ -183,11 +233,12 @@ class TabController(QObject):
     def _start_next(self) -> None:
         if self.busy or not self._waiting:
             return
-        self.session.add_message(Message(Role.USER, self._waiting.popleft()))
+        text, sent_at = self._waiting.popleft()
+        self.session.add_message(Message(Role.USER, text))
         self._sync()
-        self._start_turn()
+        self._start_turn(sent_at)
 
-    def _start_turn(self) -> None:
+    def _start_turn(self, sent_at: float) -> None:
         assert self._services is not None
         if self._thread is None:
             self._thread = TurnThread(self.session, self._services)
@@ -199,10 +250,16 @@ class TabController(QObject):
         self._can_retry = False
         self.busy_changed.emit(True)
         self._thread.worker.speech = speech = self._tab_speech()
+        self._sent_at = sent_at
+        self._record = ReplyRecord()
         if speech is not None:
             self._speaking_reply = speech.reply_id(self._turn_id)
+            self._record.speech_id = self._speaking_reply
+            self._keep_record(self._speaking_reply, self._record, sent_at)
             self._reply_voices = []
             self.voice_changed.emit("")
+            if self._in_front:  # the new reply is what the user waits for: not a replay
+                speech.floor.silence(keep=speech)
         self._thread.start_turn(self._turn_id, self._cancel)
 
     def _tab_speech(self) -> TabSpeech | None:
@@ -210,10 +267,68 @@ class TabController(QObject):
         if self._speech is None and self._services is not None and self._services.speech:
             self._speech = TabSpeech(self._services.speech, self._speech_event.emit)
             self._speech.set_in_front(self._in_front)
+            self._speech.floor.utterance_started.connect(self._on_floor_utterance_started)
         return self._speech
 
+    # Replay and timings ---------------------------------------------------------------------
+    def _replay(self, record: ReplyRecord, text: str) -> None:
+        speech = self._speech
+        services = self._services
+        if speech is None or services is None:
+            return
+        if not record.speech_id:
+            record.speech_id = speech.message_key()
+        session = self.session
+        replay_id = speech.replay(record.speech_id, text, lambda: services.replay_voice(session))
+        self._replays[replay_id] = record
+        while len(self._replays) > KEPT_RECORDS:
+            self._replays.popitem(last=False)
+
+    def _keep_record(self, speech_id: str, record: ReplyRecord, sent_at: float) -> None:
+        self._records[speech_id] = (record, sent_at)
+        while len(self._records) > KEPT_RECORDS:
+            self._records.popitem(last=False)
+
+    def _on_floor_utterance_started(self, uid: str) -> None:
+        kept = self._records.get(uid_reply(uid))
+        if kept is not None and kept[0].first_audio is None:
+            record, sent_at = kept
+            record.first_audio = time.monotonic() - sent_at
+            self.record_changed.emit(record)
+
+    def _background_mode(self) -> str:
+        settings = self._services.settings if self._services is not None else None
+        return str(getattr(settings, "background_replies", "silent"))
+
+    def _finished_unheard(self, record: ReplyRecord, text: str) -> None:
+        """A reply finished behind another tab without being heard: mark it, and in "queue"
+        mode let it speak once nothing else does (never over the tab in front)."""
+        speech = self._speech
+        if speech is None or record.spoken or not text.strip():
+            return
+        record.unheard = True
+        self._unheard = [r for r in self._unheard if r.unheard] + [record]
+        self.record_changed.emit(record)
+        self.unheard_changed.emit(self.unheard)
+        if self._background_mode() == "queue":
+            speech.floor.wait_turn(speech, functools.partial(self._replay, record, text))
+
+    def _on_replay_finished(self, event: SpeechFinished) -> None:
+        record = self._replays.pop(event.reply_id, None)
+        if record is None or event.stopped or not record.unheard:
+            return
+        record.unheard = False
+        self.record_changed.emit(record)
+        self.unheard_changed.emit(self.unheard)
+
     def _on_speech_event(self, event: SpeechEvent) -> None:
-        if getattr(event, "reply_id", None) != self._speaking_reply:
+        if isinstance(event, SpeechFinished) and event.reply_id in self._replays:
+            self._on_replay_finished(event)
+            return
+        kept = self._records.get(event.reply_id)
+        if kept is not None:
+            self._note_speech(event, *kept)
+        if event.reply_id != self._speaking_reply:
             return  # an earlier reply's late news
         if isinstance(event, VoiceUsed) and event.voice not in self._reply_voices:
             self._reply_voices.append(event.voice)
@@ -224,12 +339,27 @@ class TabController(QObject):
                 event.voice, event.error.category, event.next_voice,
             )
 
+    def _note_speech(self, event: SpeechEvent, record: ReplyRecord, sent_at: float) -> None:
+        """What a reply's own speech tells its record: voices, completion, and for the system
+        voice (which plays by itself, past the output) the hand-over as its first sound."""
+        if isinstance(event, VoiceUsed) and event.voice not in record.voices:
+            record.voices.append(event.voice)
+            if event.voice == "system" and record.first_audio is None:
+                record.first_audio = time.monotonic() - sent_at
+            self.record_changed.emit(record)
+        elif isinstance(event, SpeechFinished) and not event.stopped:
+            record.spoken = True
+
     def _on_worker_event(self, event: TurnEvent) -> None:
         if event.turn_id != self._turn_id or self._cancel is None:
             return  # a turn this tab no longer waits for
         if isinstance(event, TurnStarted):
             self.reply_started.emit()
         elif isinstance(event, TokenDelta):
+            record = self._record
+            if record is not None and record.first_token is None and event.text:
+                record.first_token = time.monotonic() - self._sent_at
+                self.record_changed.emit(record)
             self.reply_delta.emit(event.text)
             self._keep_draft(event.text)
         elif isinstance(event, EmotionChanged):
@@ -252,6 +382,8 @@ class TabController(QObject):
             return
         if isinstance(event, TurnFinished):
             self.reply_finished.emit(event)
+            if not self._in_front and not event.stopped and self._record is not None:
+                self._finished_unheard(self._record, event.text)
         else:
             self._can_retry = True
             self.turn_failed.emit(event)

@@ -8,6 +8,10 @@ Why it is shaped like this:
 - One voice at a time: only the tab in front speaks. A tab sent to the background is
   silenced, and a reply it makes meanwhile is not fed to its speaker at all, so two tabs
   replying at once never talk over each other.
+- One voice at a time across tabs, and replay: the app's `VoiceFloor` knows every tab's
+  speech. Play (or Esc) silences all of it first; a background reply in "queue" mode waits
+  on the floor until nothing is speaking. The floor also relays the output's `started`
+  signal, which is how a tab learns when its reply was first heard.
 - Reply ids are unique in the process (a counter per tab plus the turn), because the audio
   output drops chunks of an utterance id it has already finished: a reopened tab restarts
   its turn numbers, its utterances must not look like old ones.
@@ -18,11 +22,16 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import weakref
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from mayadesk.llm.events import TokenDelta, TurnEvent, TurnFailed, TurnFinished, TurnStarted
 from mayadesk.voice.events import SpeechEvent, VoiceName
+from mayadesk.voice.replay import ReplayCache
 from mayadesk.voice.speaker import Speaker, close_all_speakers
 from mayadesk.voice.tts_base import AudioSink, LocalVoice, PostedVoice, StreamingVoice
 
@@ -51,16 +60,100 @@ def close_all_speech(timeout: float = 3.0) -> bool:
     return close_all_speakers(timeout)
 
 
-@dataclass(frozen=True)
+FLOOR_POLL_MS = 50  # how often a waiting background reply looks whether the floor is free
+
+
+class VoiceFloor(QObject):
+    """Who may be heard: one voice at a time across the app's tabs (GUI thread only).
+
+    Tabs join it when their speech is made. `silence()` stops every tab's speech (Play and
+    Esc use it, so a replay never talks over anything); `wait_turn()` holds a background
+    reply ("queue" mode) until nothing is speaking — no tab voicing a reply, the output
+    quiet, the system voice idle — polling only while something waits.
+
+    Signals:
+        utterance_started(str): the output began playing an utterance (its id); relayed
+            from `AudioOutput.started` when the sink has that signal.
+    """
+
+    utterance_started = Signal(str)
+
+    def __init__(self, sink: AudioSink, system: PostedVoice | None = None) -> None:
+        super().__init__()
+        self._sink = sink
+        self._system = system
+        self._tabs: weakref.WeakSet[TabSpeech] = weakref.WeakSet()
+        self._waiting: deque[tuple[TabSpeech, Callable[[], None]]] = deque()
+        self._timer = QTimer(self)
+        self._timer.setInterval(FLOOR_POLL_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        started = getattr(sink, "started", None)
+        if started is not None:
+            started.connect(self.utterance_started)
+
+    def join(self, tab: TabSpeech) -> None:
+        self._tabs.add(tab)
+
+    def leave(self, tab: TabSpeech) -> None:
+        self._tabs.discard(tab)
+        self._waiting = deque(item for item in self._waiting if item[0] is not tab)
+
+    def silence(self, *, keep: TabSpeech | None = None, forget_waiting: bool = False) -> None:
+        """Stop the speech of every tab but `keep`. With `forget_waiting` (Play, Esc),
+        background replies waiting their turn are dropped too (they stay marked unheard,
+        with Play); otherwise they wait for the next quiet moment."""
+        if forget_waiting:
+            self._waiting.clear()
+            self._timer.stop()
+        for tab in list(self._tabs):
+            if tab is not keep:
+                tab.stop()
+
+    def wait_turn(self, tab: TabSpeech, speak: Callable[[], None]) -> None:
+        """Run `speak` once nothing is speaking (at once if nothing is)."""
+        self._waiting.append((tab, speak))
+        self._on_timer_timeout()
+
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def idle(self) -> bool:
+        """Whether nothing is heard or about to be: a reply still being voiced counts, so a
+        waiting reply does not slip into the pause between two sentences."""
+        if any(tab.busy for tab in list(self._tabs)):
+            return False
+        is_playing = getattr(self._sink, "is_playing", None)
+        if is_playing is not None and is_playing():
+            return False
+        state = getattr(self._system, "state", None)
+        return state is None or getattr(state(), "name", "") != "Speaking"
+
+    def _on_timer_timeout(self) -> None:
+        if self._waiting and self.idle():
+            _tab, speak = self._waiting.popleft()
+            speak()
+        if self._waiting and not self._timer.isActive():
+            self._timer.start()
+        elif not self._waiting:
+            self._timer.stop()
+
+
+@dataclass
 class SpeechServices:
-    """What every tab's speaker shares: the one audio output and the local voices."""
+    """What every tab's speaker shares: the one audio output, the local voices, the audio
+    kept for replay, and the floor (one voice at a time). Made on the GUI thread."""
 
     sink: AudioSink
     piper: LocalVoice | None = None
     system: PostedVoice | None = None
+    replay: ReplayCache = field(default_factory=ReplayCache)
+    floor: VoiceFloor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.floor = VoiceFloor(self.sink, self.system)
 
     def new_speaker(self, emit: Callable[[SpeechEvent], None]) -> Speaker:
-        return Speaker(self.sink, emit, piper=self.piper, system=self.system)
+        return Speaker(self.sink, emit, piper=self.piper, system=self.system, replay=self.replay)
 
 
 class TabSpeech:
@@ -73,11 +166,49 @@ class TabSpeech:
     def __init__(self, services: SpeechServices, emit: Callable[[SpeechEvent], None]) -> None:
         self._prefix = f"tab{next(_tab_numbers)}"
         self._speaker = services.new_speaker(emit)
+        self._replay = services.replay
+        self._floor = services.floor
         self._in_front = threading.Event()
         self._closed = False
+        self._replays = itertools.count(1)
+        self._floor.join(self)
+
+    @property
+    def floor(self) -> VoiceFloor:
+        return self._floor
 
     def reply_id(self, turn_id: int) -> str:
         return f"{self._prefix}.{turn_id}"
+
+    def message_key(self) -> str:
+        """A speech id for a message that has none (restored history): its replays keep
+        their audio under it."""
+        return f"{self._prefix}.m{next(self._replays)}"
+
+    @property
+    def busy(self) -> bool:
+        return self._speaker.busy
+
+    def has_audio(self, key: str) -> bool:
+        return key in self._replay
+
+    def replay(
+        self, key: str, text: str, cartesia: Callable[[], StreamingVoice | None]
+    ) -> str:
+        """Say reply `key` again: its kept audio if there is some, else `text` through the
+        voices (whose audio is then kept under `key`). Returns the replay's reply id.
+
+        Callers silence the floor first (one voice at a time); this only starts speaking.
+        """
+        replay_id = f"{key}.r{next(self._replays)}"
+        pieces = self._replay.get(key)
+        if pieces:
+            log.info("Replay %s: %d kept pieces", replay_id, len(pieces))
+            self._speaker.replay_audio(replay_id, pieces)
+        else:
+            log.info("Replay %s: no kept audio, speaking the text", replay_id)
+            self._speaker.speak_text(replay_id, text, cache_key=key, cartesia=cartesia)
+        return replay_id
 
     @property
     def in_front(self) -> bool:
@@ -100,6 +231,7 @@ class TabSpeech:
         registry closes the session's Cartesia client."""
         if not self._closed:
             self._closed = True
+            self._floor.leave(self)
             self._speaker.close()
 
     def join(self, timeout: float) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from mayadesk.sessions.session import Session
 
 if TYPE_CHECKING:
     from mayadesk.app_services import KeyServices
+    from mayadesk.config import Settings
     from mayadesk.keys.store import ProfileKeys
     from mayadesk.llm.retry import RetryPolicy
     from mayadesk.voice.tts_base import StreamingVoice
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mayadesk.turns")
 
 POLL_SECONDS = 0.05  # how often a worker waiting for keys looks at its Stop flag
+REPLAY_KEY_WAIT = 5.0  # a replay speaking text waits this long for the keyring, then Piper
 
 
 @dataclass(frozen=True)
@@ -42,11 +45,21 @@ class TurnOptions:
 class TurnServices:
     """The shared parts of a turn. Keys arrive after start-up (`attach_keys`), and so does
     speech (`attach_speech`: the audio output is opened once the window shows); until then
-    replies are text only."""
+    replies are text only.
 
-    def __init__(self, registry: SessionRegistry[Any, Any], options: TurnOptions) -> None:
+    `settings` is the app's live settings object (the Settings dialog changes it in place),
+    so what a tab decides from it — e.g. `background_replies` — is read when it decides.
+    """
+
+    def __init__(
+        self,
+        registry: SessionRegistry[Any, Any],
+        options: TurnOptions,
+        settings: Settings | None = None,
+    ) -> None:
         self.registry = registry
         self.options = options
+        self.settings = settings
         self.speech: SpeechServices | None = None
         self._keys: KeyServices | None = None
         self._keys_ready = threading.Event()
@@ -70,14 +83,29 @@ class TurnServices:
             return None
         return voice
 
-    def key_snapshot(self, profile: str, cancel: threading.Event) -> ProfileKeys | None:
-        """The profile's keys for this turn, read on the keyring thread; None if cancelled.
+    def replay_voice(self, session: Session) -> StreamingVoice | None:
+        """The session's Cartesia voice for a replay (on the speech thread): like a turn's,
+        but waiting at most `REPLAY_KEY_WAIT` for the keyring, then Piper speaks."""
+        keys = self.key_snapshot(
+            session.profile, threading.Event(), deadline=time.monotonic() + REPLAY_KEY_WAIT
+        )
+        return self.cartesia_voice(session, keys) if keys is not None else None
+
+    def key_snapshot(
+        self, profile: str, cancel: threading.Event, deadline: float | None = None
+    ) -> ProfileKeys | None:
+        """The profile's keys for this turn, read on the keyring thread; None if cancelled
+        (or past `deadline`, a `time.monotonic()` value).
 
         Reads go through the one keyring thread, in order with the user's changes, so a key
         replaced in Settings is what the very next turn reads.
         """
+
+        def given_up() -> bool:
+            return cancel.is_set() or (deadline is not None and time.monotonic() > deadline)
+
         while not self._keys_ready.wait(POLL_SECONDS):
-            if cancel.is_set():
+            if given_up():
                 return None
         keys = self._keys
         assert keys is not None
@@ -86,7 +114,7 @@ class TurnServices:
             try:
                 return future.result(POLL_SECONDS)
             except FutureTimeout:
-                if cancel.is_set():
+                if given_up():
                     future.cancel()
                     return None
 

@@ -17,8 +17,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
     from mayadesk.config import Settings
     from mayadesk.daemon_executor import DaemonExecutor
+    from mayadesk.live_settings import LiveSettings
     from mayadesk.paths import AppPaths
     from mayadesk.sessions.session import Session
     from mayadesk.ui.main_window import MainWindow
@@ -176,7 +179,13 @@ def build_turn_services(settings: Settings) -> TurnServices:
 
 
 def start_speech(
-    window: MainWindow, turns: TurnServices, *, system_voice: bool = True, piper: bool = True
+    window: MainWindow,
+    turns: TurnServices,
+    settings: Settings | None = None,
+    save: Callable[[Settings], None] | None = None,
+    *,
+    system_voice: bool = True,
+    piper: bool = True,
 ) -> Any:
     """The one audio output and the voices every tab shares; replies speak from now on.
 
@@ -186,21 +195,59 @@ def start_speech(
     (`system_voice=False` leaves it out: tests that must not start speech-dispatcher).
     Returns the `AudioOutput`.
 
+    With `settings` (the app's live object), the saved device, volume, mute and "Speak
+    replies" apply at once, and Settings gets its Voice and Microphone pages, whose changes
+    apply at once and are saved with `save`.
+
     `piper=False` leaves Piper out (tests of the chain without it). Piper's threads must
     have ended before the interpreter finalises (a thread inside onnxruntime then aborts
     the process): `main` closes every speaker and waits for the warm-up.
     """
+    from mayadesk.live_settings import LiveSettings
     from mayadesk.voice.audio_output import AudioOutput
     from mayadesk.voice.tts_piper import PiperVoice
     from mayadesk.voice.tts_system import SystemVoice
     from mayadesk.workers.tab_speech import SpeechServices
 
     output = AudioOutput(window)
-    output.unavailable.connect(window.show_notice)
+    for notice in (output.unavailable, output.device_lost, output.device_restored):
+        notice.connect(lambda text: show_audio_notice(window, text))
     system = SystemVoice(window, audio=output) if system_voice else None
     local = PiperVoice() if piper else None
-    turns.attach_speech(SpeechServices(output, piper=local, system=system))
+    speech = SpeechServices(output, piper=local, system=system)
+    turns.attach_speech(speech)
+    if settings is not None:
+        live = LiveSettings(settings, save, output, turns, speech)
+        live.apply_all()
+        add_voice_pages(window, live, output)
     return output
+
+
+def show_audio_notice(window: MainWindow, text: str) -> None:
+    """A sentence about the sound (no output, a device gone or back), logged and shown."""
+    log.info("Audio notice: %s", text)
+    window.show_notice(text)
+
+
+def add_voice_pages(window: MainWindow, live: LiveSettings, output: Any) -> None:
+    """Settings → Voice and → Microphone, built when Settings first opens."""
+
+    def voice_page() -> QWidget:
+        from mayadesk.ui.voice_page import VoicePage
+
+        page = VoicePage(live.settings)
+        page.setting_changed.connect(live.changed)
+        return page
+
+    def microphone_page() -> QWidget:
+        from mayadesk.ui.microphone_page import MicrophonePage
+
+        page = MicrophonePage(live.settings, output)
+        page.setting_changed.connect(live.changed)
+        return page
+
+    window.add_settings_page("Voice", voice_page)
+    window.add_settings_page("Microphone", microphone_page)
 
 
 async def finish_start_up(
@@ -229,7 +276,10 @@ async def finish_start_up(
     window.attach_keys(keys)
     turns.attach_keys(keys)
     log.info("Key store ready")
-    start_speech(window, turns)
+    from mayadesk.live_settings import SettingsSaver
+
+    # Saved on the keyring thread, where profile changes save the same object too.
+    start_speech(window, turns, settings, SettingsSaver(paths.config_file, keys.keyring_executor))
     _keep_alive.append(loop.create_task(evict_idle_clients(turns)))
     warm_up = DaemonExecutor("mayadesk-warm-up")
     _warm_ups.append(warm_up)

@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self._window_state = WindowState(paths.window_state_file)
         self._splitter_state: QByteArray | None = self._window_state.splitter
         self._settings_dialog: SettingsDialog | None = None
+        self._settings_pages: dict[str, Callable[[], QWidget]] = {}
         self._history_dialog: HistoryDialog | None = None
         self.history = HistoryActions(self, keeper) if keeper is not None else None
         self.keys: KeyServices | None = None
@@ -453,18 +454,25 @@ class MainWindow(QMainWindow):
         self._splitter_state = state
 
     # Dialogs ------------------------------------------------------------------------------
+    def add_settings_page(self, title: str, build: Callable[[], QWidget]) -> None:
+        """A Settings page that joins once its services exist, built when Settings opens."""
+        self._settings_pages[title] = build
+
     def show_settings(self, page: str | None = None) -> SettingsDialog:
         """Open Settings (on `page` when given); the Keys page joins once keys are ready."""
         if self._settings_dialog is None:
             self._settings_dialog = SettingsDialog(self.paths, self)
         dialog = self._settings_dialog
-        if self.keys is not None and not dialog.show_page("Keys"):
+        if self.keys is not None and not dialog.has_page("Keys"):
             from mayadesk.ui.keys_page import KeysPage
 
             keys_page = KeysPage(self.keys.store, self.keys.profiles, self.keys.keyring_executor)
             keys_page.keys_changed.connect(self._on_keys_page_changed)
             keys_page.profiles_changed.connect(self.refresh_key_notice)
             dialog.add_page(keys_page, "Keys")
+        for title, build in self._settings_pages.items():
+            if not dialog.has_page(title):
+                dialog.add_page(build(), title)
         if page:
             dialog.show_page(page)
         dialog.show()

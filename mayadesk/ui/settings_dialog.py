@@ -1,4 +1,8 @@
-"""Settings (Ctrl+,): one page per topic; pages are added as features arrive."""
+"""Settings (Ctrl+,): one page per topic; pages join as their services become ready.
+
+General is there from the first frame; Keys joins once the key store is built, Voice and
+Microphone once the audio output exists (mayadesk/app.py `add_voice_pages`).
+"""
 
 from __future__ import annotations
 
@@ -37,6 +41,9 @@ class SettingsDialog(QDialog):
 
     def add_page(self, page: QWidget, title: str) -> None:
         self.pages.addTab(page, title)
+
+    def has_page(self, title: str) -> bool:
+        return any(self.pages.tabText(i) == title for i in range(self.pages.count()))
 
     def show_page(self, title: str) -> bool:
         """Bring the page named `title` to front; False when there is no such page."""

@@ -32,7 +32,10 @@ tests/integration/voice/test_audio_output.py):
   noticed when opening it fails, when the sink stops consuming audio, or when Qt's list drops
   it; the output falls back to the default and says so with `device_lost`. (Qt 6.12 does not
   report a removed PulseAudio sink; PulseAudio moves the stream to the default, so playback
-  goes on, and the next sink opens on the default.)
+  goes on, and the next sink opens on the default.) The choice itself is kept: when the
+  device is listed again (headphones plugged back in), playback moves back to it and
+  `device_restored` says so. A choice can be made by id (`set_device_id`, what the settings
+  keep) for a device that is not connected now; the default plays until it is.
 - No sound server: `unavailable` is emitted once with a plain sentence, `play()` is ignored,
   nothing raises. Text keeps working.
 """
@@ -57,6 +60,7 @@ PREBUFFER_MS = 40
 TICK_MS = 10
 STALL_MS = 400
 LEVEL_INTERVAL_S = 0.05
+RETRY_CHOSEN_S = 3.0
 
 UNAVAILABLE_TEXT = (
     "No audio output is available, so Maya's voice can't be played. "
@@ -68,6 +72,10 @@ _Events = list[tuple[SignalInstance, str]]
 
 def _device_id(device: QAudioDevice) -> bytes:
     return bytes(device.id().data())
+
+
+def _find_output(device_id: bytes) -> QAudioDevice | None:
+    return next((d for d in QMediaDevices.audioOutputs() if _device_id(d) == device_id), None)
 
 
 class AudioOutput(QObject):
@@ -90,6 +98,7 @@ class AudioOutput(QObject):
             an output appears again.
         device_lost(str): the chosen device went away and the system default is used now; a
             sentence for the user.
+        device_restored(str): the chosen device is back and is used again; a sentence.
         level(float): peak level of what is being played, 0..1, at most 20 times a second
             (computed only while something is connected).
     """
@@ -100,6 +109,7 @@ class AudioOutput(QObject):
     stopped = Signal()
     unavailable = Signal(str)
     device_lost = Signal(str)
+    device_restored = Signal(str)
     level = Signal(float)
 
     _wake = Signal()
@@ -110,7 +120,11 @@ class AudioOutput(QObject):
         self._buffer_ms = buffer_ms
         self._queue = UtteranceQueue()
         self._notice_sent = False
-        self._chosen: QAudioDevice | None = None
+        self._chosen: QAudioDevice | None = None  # the preferred device, while it is listed
+        self._preferred = b""  # id of the user's choice, kept while it is away; b"": default
+        self._preferred_listed = False  # in Qt's list at its last change (a return is news)
+        self._lost_id = b""  # the chosen device announced lost, until a sink opens on it
+        self._retried_at = -RETRY_CHOSEN_S
         self._sink: QAudioSink | None = None
         self._io: object | None = None
         self._sink_device_id = b""
@@ -223,12 +237,34 @@ class AudioOutput(QObject):
     def set_device(self, device: QAudioDevice | None) -> None:
         """Play through `device`, or follow the system default when None."""
         self._chosen = None if device is None or device.isNull() else QAudioDevice(device)
-        if self._sink is not None and _device_id(self._target_device()) != self._sink_device_id:
-            self._reopen("the output device was changed")
+        self._preferred = b"" if self._chosen is None else _device_id(self._chosen)
+        self._preferred_listed = self._chosen is not None
+        self._lost_id = b""
+        self._move_if_needed("the output device was changed")
+
+    def set_device_id(self, device_id: bytes) -> None:
+        """Prefer the device with this id (b"": the system default), even if it is not
+        connected now: then the default plays, and the device is used once it is listed."""
+        listed = _find_output(device_id) if device_id else None
+        self._chosen = listed
+        self._preferred = bytes(device_id)
+        self._preferred_listed = listed is not None
+        self._lost_id = b""
+        if device_id and listed is None:
+            log.info("audio output %r is not connected; using the default", device_id)
+        self._move_if_needed("the output device was changed")
 
     def device(self) -> QAudioDevice | None:
-        """The chosen device, or None when following the system default."""
+        """The device in use by choice, or None when the system default is used."""
         return None if self._chosen is None else QAudioDevice(self._chosen)
+
+    def preferred_device_id(self) -> bytes:
+        """The id of the user's choice, kept while the device is away (b"": the default)."""
+        return self._preferred
+
+    def sink_device_id(self) -> bytes:
+        """The id of the device the open sink plays on (b"" when no sink is open)."""
+        return self._sink_device_id if self._sink is not None else b""
 
     # ------------------------------------------------------------------ the pump
 
@@ -385,6 +421,10 @@ class AudioOutput(QObject):
 
     # ------------------------------------------------------------------ sink and devices
 
+    def _move_if_needed(self, reason: str) -> None:
+        if self._sink is not None and _device_id(self._target_device()) != self._sink_device_id:
+            self._reopen(reason)
+
     def _target_device(self) -> QAudioDevice:
         return self._chosen if self._chosen is not None else QMediaDevices.defaultAudioOutput()
 
@@ -416,6 +456,10 @@ class AudioOutput(QObject):
         self._last_progress = self._buffering_since = time.monotonic()
         self._gain = 0.0 if self._muted else self._volume
         log.debug("audio output open on %r at %d Hz", device.description(), rate)
+        if self._lost_id and self._sink_device_id == self._lost_id:
+            self._lost_id = b""
+            log.info("audio output %r is back; using it again", device.description())
+            self.device_restored.emit(f"Maya speaks through “{device.description()}” again.")
         return True
 
     def _close_sink(self) -> None:
@@ -445,13 +489,37 @@ class AudioOutput(QObject):
 
     def _fall_back_to_default(self) -> None:
         assert self._chosen is not None
-        name = self._chosen.description()
+        name, lost = self._chosen.description(), _device_id(self._chosen)
         self._chosen = None
         log.info("audio output %r went away; using the system default", name)
+        if lost == self._lost_id:
+            return  # a retry that failed again: said once already
+        self._lost_id = lost
         self.device_lost.emit(
             f"The audio output “{name}” is no longer available, "
             "so Maya now speaks through the system's default output."
         )
+
+    def _restore_preferred(self, outputs: list[QAudioDevice]) -> None:
+        """The chosen device may be back: try it again for the next sink.
+
+        Qt (6.11 and 6.12) stops reporting the removal of a PulseAudio sink once a stream
+        has been opened on it, so a lost device usually stays listed and its return is
+        only an unexplained list change. Such a device is tried again when the next sink
+        opens, at most every RETRY_CHOSEN_S (a failed open costs a Qt warning and a few
+        ms); if it is still away, the default plays, silently. `device_restored` is
+        emitted once a sink really opens on it. A device seen to leave and come back is
+        moved to at once, what plays now included.
+        """
+        back = next((d for d in outputs if _device_id(d) == self._preferred), None)
+        was_listed, self._preferred_listed = self._preferred_listed, back is not None
+        now = time.monotonic()
+        if back is None or (was_listed and now - self._retried_at < RETRY_CHOSEN_S):
+            return
+        self._retried_at = now
+        self._chosen = QAudioDevice(back)
+        if not was_listed:
+            self._move_if_needed("the chosen output device came back")
 
     def _go_unavailable(self, reason: str) -> None:
         log.info("no audio output: %s", reason)
@@ -469,6 +537,7 @@ class AudioOutput(QObject):
     def _on_devices_audio_outputs_changed(self) -> None:
         outputs = QMediaDevices.audioOutputs()
         if not outputs:
+            self._preferred_listed = False
             if self._sink is not None or not self._queue.refusing():
                 self._go_unavailable("the last audio output went away")
             return
@@ -478,7 +547,10 @@ class AudioOutput(QObject):
         # off a removed sink), and reopening on top of that drops audio. The next sink opens
         # on the device chosen here; a sink left on a dead device stalls and is reopened.
         if self._chosen is not None and all(d.id() != self._chosen.id() for d in outputs):
+            self._preferred_listed = False
             self._fall_back_to_default()
+        elif self._chosen is None and self._preferred:
+            self._restore_preferred(outputs)
 
     def _on_gui_thread(self) -> bool:
         return QThread.currentThread() == self.thread()

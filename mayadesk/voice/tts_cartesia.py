@@ -60,6 +60,10 @@ class CartesiaVoice:
     Thread-safe. `open_stream` blocks for the handshake when no socket is open (call it off
     the UI thread); everything else returns at once. A refused key is remembered, so later
     replies fall back without another handshake (a new key means a new object anyway).
+
+    The model and voice are read when each reply opens its context (from `choice`, when
+    given), so a change in Settings is heard on the next reply: the object is cached per
+    session by the registry and is not rebuilt for a settings change.
     """
 
     name = "cartesia"
@@ -75,10 +79,11 @@ class CartesiaVoice:
         sample_rate: int = SAMPLE_RATE,
         connect_timeout: float = 5.0,
         stall_timeout: float = 10.0,
+        choice: Callable[[], tuple[str, str]] | None = None,
     ) -> None:
+        """`choice` returns (model id, voice id) at each reply; without it, the fixed ones."""
         self._key = api_key
-        self.model_id = model_id
-        self.voice_id = voice_id
+        self._choice = choice or (lambda: (model_id, voice_id))
         self.base_url = (base_url or cartesia_base_url()).rstrip("/")
         self.ws_url = (ws_url or cartesia_ws_url(self.base_url)).rstrip("/")
         self.sample_rate = sample_rate
@@ -96,6 +101,14 @@ class CartesiaVoice:
         return f"<CartesiaVoice {self.ws_url} model={self.model_id} open={self.is_connected}>"
 
     @property
+    def model_id(self) -> str:
+        return self._choice()[0]
+
+    @property
+    def voice_id(self) -> str:
+        return self._choice()[1]
+
+    @property
     def is_connected(self) -> bool:
         return self._conn is not None
 
@@ -105,9 +118,10 @@ class CartesiaVoice:
         if refused is not None and time.monotonic() < refused[1]:
             raise refused[0]
         conn = self._connection()
+        model_id, voice_id = self._choice()
         context = conn.context(
-            model_id=self.model_id,
-            voice={"id": self.voice_id},
+            model_id=model_id,
+            voice={"id": voice_id},
             output_format=cast(
                 Any, {"container": "raw", "encoding": "pcm_s16le", "sample_rate": self.sample_rate}
             ),
@@ -246,19 +260,24 @@ class CartesiaVoice:
             self._refused = (error, time.monotonic() + QUOTA_MEMORY_SECONDS)
 
 
+def voice_choice(settings: object) -> tuple[str, str]:
+    """(model id, voice id) as the settings have them now; blank ones give DESIGN.md's
+    defaults. Read on a worker thread while the UI may change them: each is one attribute
+    read of an immutable string, so a reply sees either the old value or the new one."""
+    model = str(getattr(settings, "cartesia_model", "") or "").strip() or DEFAULT_MODEL
+    voice = str(getattr(settings, "cartesia_voice_id", "") or "").strip() or DEFAULT_VOICE_ID
+    return model, voice
+
+
 def make_tts_factory(settings: object) -> Callable[[str], CartesiaVoice]:
     """The registry's `tts_factory`: a `CartesiaVoice` per key (no network until first use).
 
-    Reads `cartesia_model` and `cartesia_voice_id` from the settings when they exist (they
-    are declared later), else the defaults of DESIGN.md; endpoints come from the
-    environment overrides, read when a voice is built.
+    Each voice reads `cartesia_model` and `cartesia_voice_id` from the live settings object
+    at every reply, so a change in Settings → Voice needs no new client and no restart;
+    endpoints come from the environment overrides, read when a voice is built.
     """
 
     def factory(key: str) -> CartesiaVoice:
-        return CartesiaVoice(
-            key,
-            model_id=str(getattr(settings, "cartesia_model", "") or DEFAULT_MODEL),
-            voice_id=str(getattr(settings, "cartesia_voice_id", "") or DEFAULT_VOICE_ID),
-        )
+        return CartesiaVoice(key, choice=lambda: voice_choice(settings))
 
     return factory

@@ -212,13 +212,17 @@ def start_speech(
     output = AudioOutput(window)
     for notice in (output.unavailable, output.device_lost, output.device_restored):
         notice.connect(lambda text: show_audio_notice(window, text))
-    system = SystemVoice(window, audio=output) if system_voice else None
+    # No output at all: no system voice either (it would start speech-dispatcher to talk
+    # to a sound server that is not there), and no speech attached (see LiveSettings).
+    audible = output.is_available()
+    system = SystemVoice(window, audio=output) if system_voice and audible else None
     local = PiperVoice() if piper else None
     speech = SpeechServices(output, piper=local, system=system)
     turns.attach_speech(speech)
     if settings is not None:
         live = LiveSettings(settings, save, output, turns, speech)
         live.apply_all()
+        output.unavailable.connect(lambda _text: live.refresh_speech())
         add_voice_pages(window, live, output)
     return output
 

@@ -81,7 +81,8 @@ class LiveSettings:
 
     `speech` is what `turns` speaks with while "Speak replies" is on; off, `turns.speech`
     is None, so no tab starts speaking a reply (nothing is synthesised) and what is playing
-    is silenced.
+    is silenced. The same holds while there is no audio output at all: synthesising what
+    nobody can hear would only cost CPU and quota.
     """
 
     def __init__(
@@ -120,7 +121,12 @@ class LiveSettings:
         if self._save is not None:
             self._save(self.settings)
 
+    def refresh_speech(self) -> None:
+        """Attach or detach speech after the output's availability changed."""
+        self._apply_voice_enabled()
+
     def _apply_voice_enabled(self) -> None:
         if self._turns is None:
             return
-        self._turns.speech = self._speech if self.settings.voice_enabled else None
+        audible = self._output is None or self._output.is_available()
+        self._turns.speech = self._speech if self.settings.voice_enabled and audible else None

@@ -271,6 +271,33 @@ class GeminiChat:
             lambda: self._bound.stream(messages), self._transport, cancel or threading.Event()
         )
 
+    def ask_once(
+        self,
+        content: Sequence[Mapping[str, Any]],
+        cancel: threading.Event | None = None,
+        *,
+        system: str | None = None,
+    ) -> str:
+        """Send one user message of content blocks, without tools or history; return the
+        reply's text.
+
+        For requests beside the conversation that should use the same model, key and
+        connection pool — transcribing the user's recorded speech (voice/stt_gemini.py) is
+        one. Blocks (network): call it from a worker thread. `cancel` ends it as it ends a
+        stream (`StreamCancelled`); SDK errors propagate for `map_gemini_error`.
+        """
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        messages: list[Any] = [SystemMessage(content=system)] if system else []
+        messages.append(HumanMessage(content=[dict(block) for block in content]))
+        reply = _ReplyStream(
+            lambda: self._model.stream(messages), self._transport, cancel or threading.Event()
+        )
+        try:
+            return "".join(part.text for part in reply if isinstance(part, TextPiece))
+        finally:
+            reply.close()
+
     def close(self) -> None:
         """Release the connection pool (left to the garbage collector, sockets would leak)."""
         client = self._model.client if hasattr(self, "_model") else None

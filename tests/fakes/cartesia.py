@@ -19,6 +19,12 @@ order contexts start), ``ms_per_char`` of audio per transcript character, so a t
 replies apart with an FFT. Failure modes: ``first_chunk_latency``, ``chunk_interval``,
 ``hold_after_chunks`` + ``release`` (structural pause), ``drop_after_chunks`` (cut the
 connection) and ``failure`` (reply with an error: 402 quota, 401 auth, ...).
+
+Speech-to-text: ``POST /stt`` (the SDK's ``client.stt.transcribe``, a multipart upload of
+``file``, ``model``, ``language``) is recorded as an :class:`STTRequest` (the audio, decoded
+from its WAV) and answered ``{"type": "transcript", "text": ...}`` from
+:meth:`FakeCartesia.script_transcripts`, else ``default_transcript``; a refused key gets 401
+and ``failure`` applies as for TTS.
 """
 
 from __future__ import annotations
@@ -26,14 +32,19 @@ from __future__ import annotations
 import base64
 import contextlib
 import http
+import io
 import json
 import queue
 import socket
 import threading
 import time
 import uuid
+import wave
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP as HTTP_POLICY
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl
 
@@ -60,6 +71,7 @@ __all__ = [
     "CartesiaFailure",
     "FakeCartesia",
     "HTTPRecord",
+    "STTRequest",
     "TTSContext",
     "WSConnection",
 ]
@@ -174,6 +186,56 @@ class HTTPRecord:
     auth_via: AuthVia | None
     status: int | None = None
     received_at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(eq=False)
+class STTRequest:
+    """One ``POST /stt`` transcription request, its multipart fields decoded."""
+
+    api_key: str | None
+    fields: dict[str, str]
+    filename: str | None
+    content_type: str | None
+    #: The uploaded file's bytes (a WAV file from MayaDesk).
+    audio: bytes
+    query: dict[str, str]
+    #: The transcript the fake answered with (None if it refused).
+    answered: str | None = None
+    status: int | None = None
+
+    @property
+    def model(self) -> str | None:
+        return self.fields.get("model")
+
+    @property
+    def language(self) -> str | None:
+        return self.fields.get("language")
+
+    def pcm(self) -> tuple[bytes, int]:
+        """The uploaded WAV as (s16le mono PCM, sample rate)."""
+        with wave.open(io.BytesIO(self.audio)) as reader:
+            if reader.getnchannels() != 1 or reader.getsampwidth() != 2:
+                raise ValueError("expected 16-bit mono WAV")
+            return reader.readframes(reader.getnframes()), reader.getframerate()
+
+
+def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, Any]]:
+    """Form fields (text) and the ``file`` field (filename, content type, bytes)."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP_POLICY).parsebytes(head + body)
+    fields: dict[str, str] = {}
+    upload: dict[str, Any] = {}
+    if not message.is_multipart():
+        return fields, upload
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None or name == "file":
+            upload = {"filename": filename, "content_type": part.get_content_type(), "data": data}
+        elif isinstance(name, str):
+            fields[name] = data.decode("utf-8", "replace")
+    return fields, upload
 
 
 @dataclass(eq=False)
@@ -321,7 +383,12 @@ class _CartesiaHandler(FakeRequestHandler):
         if path == "/" and method == "GET":
             self._reply_json(record, 200, {"ok": True, "version": API_VERSION})
             return
-        routes = {("GET", "/voices"), ("POST", "/tts/bytes"), ("POST", "/tts/sse")}
+        routes = {
+            ("GET", "/voices"),
+            ("POST", "/tts/bytes"),
+            ("POST", "/tts/sse"),
+            ("POST", "/stt"),
+        }
         is_voice = method == "GET" and path.startswith("/voices/")
         if (method, path) not in routes and not is_voice:
             self._fail(record, 404, "Not Found", f"No route for {method} {path}")
@@ -333,6 +400,9 @@ class _CartesiaHandler(FakeRequestHandler):
         if path == "/voices":
             self._reply_json(record, 200, fake._voice_page(record.query))
             return
+        if path == "/stt":
+            self._stt(record)
+            return
         if is_voice:
             voice = fake._voice(path.removeprefix("/voices/"))
             if voice is None:
@@ -341,6 +411,48 @@ class _CartesiaHandler(FakeRequestHandler):
                 self._reply_json(record, 200, voice)
             return
         self._tts(record)
+
+    def _stt(self, record: HTTPRecord) -> None:
+        fake = self.fake
+        raw = record.body if isinstance(record.body, bytes) else b""
+        fields, upload = _multipart(record.headers.get("content-type", ""), raw)
+        stt = STTRequest(
+            api_key=record.api_key,
+            fields=fields,
+            filename=upload.get("filename"),
+            content_type=upload.get("content_type"),
+            audio=bytes(upload.get("data") or b""),
+            query=dict(record.query),
+        )
+        if not stt.audio or not stt.model:
+            stt.status = 400
+            fake._record_stt(stt)
+            self._fail(record, 400, "Invalid request", "file and model are required")
+            return
+        failure = fake.failure
+        if failure is not None:
+            stt.status = failure.status_code
+            fake._record_stt(stt)
+            self._reply_json(record, failure.status_code, failure.body(_request_id()))
+            return
+        text = fake._next_transcript()
+        stt.answered, stt.status = text, 200
+        try:
+            seconds = len(stt.pcm()[0]) / 2 / stt.pcm()[1]
+        except (ValueError, EOFError, wave.Error):
+            seconds = 0.0
+        fake._record_stt(stt)
+        self._reply_json(
+            record,
+            200,
+            {
+                "type": "transcript",
+                "text": text,
+                "language": stt.language or "en",
+                "duration": round(seconds, 3),
+                "request_id": _request_id(),
+            },
+        )
 
     def _tts(self, record: HTTPRecord) -> None:
         fake = self.fake
@@ -518,6 +630,10 @@ class FakeCartesia(FakeServer):
         self._by_id: dict[str, TTSContext] = {}
         self._messages: list[dict[str, Any]] = []
         self._halt_all = threading.Event()
+        #: The answer to a transcription when none is scripted.
+        self.default_transcript = "Two gin and tonics, please."
+        self._transcripts: deque[str] = deque()
+        self._stt: list[STTRequest] = []
 
     # -- URLs -------------------------------------------------------------------------
 
@@ -550,6 +666,30 @@ class FakeCartesia(FakeServer):
         """Every WebSocket message received on any connection, parsed, in order."""
         with self._lock:
             return list(self._messages)
+
+    @property
+    def stt_requests(self) -> list[STTRequest]:
+        """Transcription requests received (refused ones too), in order."""
+        with self._lock:
+            return list(self._stt)
+
+    def script_transcripts(self, *texts: str) -> None:
+        """Queue the texts the next transcriptions answer with, in order."""
+        with self._lock:
+            self._transcripts.extend(texts)
+
+    def wait_for_stt(self, count: int, timeout: float = 10.0) -> list[STTRequest]:
+        self.wait_until(lambda: len(self._stt) >= count, timeout)
+        return self.stt_requests
+
+    def _next_transcript(self) -> str:
+        with self._lock:
+            return self._transcripts.popleft() if self._transcripts else self.default_transcript
+
+    def _record_stt(self, request: STTRequest) -> None:
+        with self._changed:
+            self._stt.append(request)
+            self._changed.notify_all()
 
     def context(self, context_id: str) -> TTSContext:
         """The latest context with this id (KeyError if none)."""

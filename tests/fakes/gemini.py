@@ -12,16 +12,24 @@ A test scripts replies in order (:meth:`FakeGemini.script`); each reply is a lis
 timing), per-chunk delays (latency injection), a mid-stream :class:`StreamError` or an
 abrupt :class:`Disconnect`. Whole-request failures are :class:`ErrorReply` (429 quota, 503
 overload, ...). Every request is recorded as a :class:`GeminiRequest`.
+
+Transcription (issue 7): a request whose user content carries an inline audio part
+(``{"inlineData": {"mimeType": "audio/wav", "data": <base64>}}``) is answered from its own
+queue (:meth:`FakeGemini.script_transcription`, else ``default_transcription``), so turn
+scripts are not consumed by it; :attr:`GeminiRequest.audio_parts` and
+:meth:`GeminiRequest.audio_pcm` give back what was sent, decoded.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 import secrets
 import threading
 import time
+import wave
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +40,7 @@ from ._server import POLL_INTERVAL, FakeRequestHandler, FakeServer
 __all__ = [
     "DEFAULT_MODELS",
     "DEFAULT_REPLY",
+    "DEFAULT_TRANSCRIPTION",
     "Call",
     "Disconnect",
     "ErrorReply",
@@ -45,6 +54,9 @@ __all__ = [
 
 #: What the fake says when nothing was scripted: a valid Maya reply (state tag + sentence).
 DEFAULT_REPLY = "[STATE: happy] Welcome to the bar!"
+
+#: What the fake "hears" in an audio request when no transcription was scripted.
+DEFAULT_TRANSCRIPTION = "I'd like a gin and tonic, please."
 
 #: Models listed by ``GET /v1beta/models`` (and accepted when ``reject_unknown_models``).
 DEFAULT_MODELS: tuple[str, ...] = (
@@ -343,6 +355,34 @@ class GeminiRequest:
         return texts[-1] if texts else ""
 
     @property
+    def audio_parts(self) -> list[tuple[str, bytes]]:
+        """Every inline audio part of the contents as (MIME type, decoded bytes), in order."""
+        found = []
+        for content in self.contents:
+            for part in content.get("parts", []):
+                inline = part.get("inlineData") or part.get("inline_data")
+                if not isinstance(inline, dict):
+                    continue
+                mime = str(inline.get("mimeType") or inline.get("mime_type") or "")
+                if mime.startswith("audio/"):
+                    found.append((mime, _b64decode(str(inline.get("data") or ""))))
+        return found
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self.audio_parts)
+
+    def audio_pcm(self, index: int = 0) -> tuple[bytes, int]:
+        """The ``index``-th audio part, a WAV file, as (s16le mono PCM, sample rate)."""
+        mime, data = self.audio_parts[index]
+        if mime not in ("audio/wav", "audio/x-wav", "audio/wave"):
+            raise ValueError(f"audio part is {mime}, not WAV")
+        with wave.open(io.BytesIO(data)) as reader:
+            if reader.getnchannels() != 1 or reader.getsampwidth() != 2:
+                raise ValueError("expected 16-bit mono WAV")
+            return reader.readframes(reader.getnframes()), reader.getframerate()
+
+    @property
     def function_responses(self) -> list[dict[str, Any]]:
         """Every ``functionResponse`` part sent back to the model, oldest first."""
         return [
@@ -351,6 +391,16 @@ class GeminiRequest:
             for p in c.get("parts", [])
             if "functionResponse" in p
         ]
+
+
+def _b64decode(data: str) -> bytes:
+    """Base64 as Gemini accepts it: standard or URL-safe alphabet, padded or not.
+
+    google-genai sends bytes URL-safe and unpadded; plain ``b64decode`` would silently drop
+    the ``-``/``_`` characters and return garbage.
+    """
+    data = data.strip().replace("+", "-").replace("/", "_")
+    return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
 
 
 # --------------------------------------------------------------------------------------
@@ -638,6 +688,9 @@ class FakeGemini(FakeServer):
         self.reject_unknown_models = reject_unknown_models
         self._script: deque[ReplyLike] = deque()
         self._requests: list[GeminiRequest] = []
+        #: Answer to an audio request when no transcription is scripted.
+        self.default_transcription: ReplyLike = DEFAULT_TRANSCRIPTION
+        self._transcriptions: deque[ReplyLike] = deque()
 
     # -- scripting ------------------------------------------------------------------
 
@@ -647,6 +700,26 @@ class FakeGemini(FakeServer):
             to_reply(reply)  # validate now, so a bad script fails in the test, not the fake
         with self._lock:
             self._script.extend(replies)
+
+    def script_transcription(self, *replies: ReplyLike) -> None:
+        """Queue answers for the next requests that carry audio (text, or an ErrorReply)."""
+        for reply in replies:
+            to_reply(reply)
+        with self._lock:
+            self._transcriptions.extend(replies)
+
+    @property
+    def audio_requests(self) -> list[GeminiRequest]:
+        """Generate requests that carried an inline audio part (transcriptions)."""
+        return [r for r in self.generate_requests if r.has_audio]
+
+    def wait_for_audio_requests(self, count: int, timeout: float = 10.0) -> list[GeminiRequest]:
+        """Wait until at least ``count`` audio requests have been answered; return them."""
+        self.wait_until(
+            lambda: len([r for r in self.audio_requests if r.finished.is_set()]) >= count,
+            timeout,
+        )
+        return self.audio_requests
 
     @property
     def pending(self) -> int:
@@ -693,6 +766,10 @@ class FakeGemini(FakeServer):
         return None
 
     def _next_reply(self, request: GeminiRequest) -> Reply | ErrorReply:
+        if request.has_audio:
+            with self._lock:
+                heard = self._transcriptions.popleft() if self._transcriptions else None
+            return to_reply(heard if heard is not None else self.default_transcription)
         with self._lock:
             scripted = self._script.popleft() if self._script else None
         if scripted is not None:

@@ -118,7 +118,7 @@ class VoicePage(QWidget):
         self.model.setClearButtonEnabled(True)
         self.model.editingFinished.connect(self._on_model_editing_finished)
         self.model.textEdited.connect(lambda _text: self.model_error.hide())
-        self.reset_voice = QPushButton("Use Maya's &default voice")
+        self.reset_voice = QPushButton("Use Maya's default voi&ce")
         self.reset_voice.clicked.connect(self._on_reset_voice_clicked)
 
         self.background = QComboBox()
@@ -133,7 +133,9 @@ class VoicePage(QWidget):
         form.addRow(self.speak)
         form.addRow("&Output device:", self.device)
         form.addRow(self.no_output)
-        form.addRow("Vo&lume:", volume_row)
+        volume_label = QLabel("Vo&lume:")
+        volume_label.setBuddy(self.volume)  # a row of widgets gets no buddy by itself
+        form.addRow(volume_label, volume_row)
         form.addRow("Cartesia &voice id:", self.voice_id)
         form.addRow(self.voice_error)
         form.addRow("Cartesia mo&del:", self.model)

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import memory, registry, restore_startup, startup, ui_responsiveness
+from bench import memory, registry, restore_startup, startup, ttfa, ui_responsiveness
 from tests.helpers.services import Xvfb
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, float]]] = {
     "registry": registry.run,
     "ui": ui_responsiveness.run,
     "memory": memory.run,
+    "ttfa": ttfa.run,
 }
 
 

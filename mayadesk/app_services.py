@@ -36,6 +36,7 @@ class KeyServices:
 
     def close(self) -> None:
         self.keyring_executor.shutdown(wait=False, cancel_futures=True)
+        self.store.close()  # safe beside a blocked keyring call: it holds no reader lock
 
 
 def build_key_services(

@@ -7,6 +7,14 @@ would pile up sockets (and Python warns about each one). This subclass does the 
 and closes the connection before raising; a bus that cannot be reached at all becomes
 `NoKeyringError`, as it is when keyring finds no backend at start-up.
 
+It also keeps one D-Bus connection and one encrypted session open for reads: keyring opens
+a new connection and negotiates a new Diffie-Hellman session for every `get_password`
+(~13 ms here, two keys per turn), and a turn cannot start before it has its keys. Reads go
+through the open connection (~1 ms); any failure on it closes it and the read is done the
+stock way, which raises keyring's own errors (locked, no service). Only the transport is
+kept, never a secret: every read asks the daemon, so a key changed by another program is
+what the next read returns.
+
 It is never offered to keyring's backend discovery (its `priority` raises), so importing it
 changes nothing about which backend keyring resolves; `KeyStore` uses it in place of an
 exact `SecretService.Keyring` it was handed.
@@ -14,6 +22,7 @@ exact `SecretService.Keyring` it was handed.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import keyring.errors
@@ -27,6 +36,9 @@ class ClosingSecretService(SecretService.Keyring):
     @properties.classproperty
     def priority(cls) -> float:
         raise RuntimeError("used by MayaDesk's KeyStore directly, not by discovery")
+
+    _reader_lock = threading.Lock()
+    _reader: Any = None  # the open collection (its connection and session) for fast reads
 
     @classmethod
     def replacing(cls, original: SecretService.Keyring) -> ClosingSecretService:
@@ -60,3 +72,55 @@ class ClosingSecretService(SecretService.Keyring):
             bus.close()
             raise
         return collection
+
+    def get_password(self, service: str, username: str) -> str | None:
+        """The stored password, read over the kept connection when it works."""
+        with self._reader_lock:
+            collection = self._open_reader()
+            if collection is not None:
+                try:
+                    for item in collection.search_items(self._query(service, username)):
+                        return bytes(item.get_secret()).decode("utf-8")
+                    return None
+                except Exception:  # locked, daemon restarted...: the stock path says what
+                    self._close_reader()
+        password: str | None = super().get_password(service, username)
+        return password
+
+    def close(self) -> None:
+        """Close the kept connection (at exit; a later read opens a new one)."""
+        with self._reader_lock:
+            self._close_reader()
+
+    def __del__(self) -> None:  # a store dropped without close() leaves no socket behind
+        self._close_reader()
+
+    def _open_reader(self) -> Any:
+        if self._reader is not None:
+            return self._reader
+        import secretstorage
+        from secretstorage.util import open_session
+
+        try:
+            bus = secretstorage.dbus_init()
+        except Exception:
+            return None
+        try:
+            if hasattr(self, "preferred_collection"):
+                collection = secretstorage.Collection(bus, self.preferred_collection)
+            else:
+                collection = secretstorage.get_default_collection(bus)
+            if collection.is_locked():  # unlocking (a prompt) is the stock path's job
+                bus.close()
+                return None
+            collection.session = open_session(bus)
+        except Exception:
+            bus.close()
+            return None
+        self._reader = collection
+        return collection
+
+    def _close_reader(self) -> None:
+        collection, self._reader = self._reader, None
+        if collection is not None:
+            collection.connection.close()

@@ -264,8 +264,15 @@ class KeyStore:
         """The same backend, minus keyring's connection leak on failure (secret_service.py)."""
         pair = self._closing
         if pair is None or pair[0] is not backend:
+            if pair is not None:
+                pair[1].close()
             pair = self._closing = (backend, ClosingSecretService.replacing(backend))
         return pair[1]
+
+    def close(self) -> None:
+        """Close the keyring connection kept for fast reads (at exit; reads still work)."""
+        if self._closing is not None:
+            self._closing[1].close()
 
     def backend_name(self) -> str:
         return _backend_label(self._backend_override or keyring.get_keyring())

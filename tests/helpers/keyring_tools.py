@@ -50,13 +50,15 @@ def env_without_display(base: dict[str, str]) -> dict[str, str]:
 
 @dataclass
 class PrivateSecretService:
-    """A private D-Bus session whose Secret Service is locked or uninitialised."""
+    """A private D-Bus session whose Secret Service is locked, uninitialised or unlocked."""
 
     dbus_pid: int
     address: str
 
     @classmethod
-    def start(cls, base: Path, state: Literal["locked", "uninitialised"]) -> PrivateSecretService:
+    def start(
+        cls, base: Path, state: Literal["locked", "uninitialised", "unlocked"]
+    ) -> PrivateSecretService:
         home, runtime = base / "home", base / "run"
         home.mkdir(parents=True)
         runtime.mkdir(parents=True, mode=0o700)
@@ -71,10 +73,11 @@ class PrivateSecretService:
         ).stdout.split()
         service = cls(int(out[1]), out[0])
         env["DBUS_SESSION_BUS_ADDRESS"] = service.address
-        if state == "locked":
+        if state in ("locked", "unlocked"):
             subprocess.run(["gnome-keyring-daemon", "--unlock", "--components=secrets"],
                            input=b"private-pass", env=env, capture_output=True, check=True,
                            timeout=20)
+        if state == "locked":
             service.lock()
         return service
 

@@ -4,6 +4,7 @@ and against real broken keyrings: a locked collection, an uninitialised one, a d
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,3 +183,43 @@ def test_secret_service_gone_after_start_is_no_backend(monkeypatch: pytest.Monke
         KeyStore().get("default", "gemini")
     assert caught.value.kind == "no-backend"
     assert "No system keyring" in str(caught.value)
+
+
+def test_a_key_replaced_by_another_program_is_read_at_once() -> None:
+    """Reads keep one D-Bus connection open, never a secret: what another program stores
+    is what the very next read returns."""
+    store = KeyStore()
+    store.set("default", "gemini", GEMINI)
+    assert store.get("default", "gemini") == GEMINI  # the kept connection is open now
+    subprocess.run(
+        ["secret-tool", "store", "--label=replaced", "service", "mayadesk",
+         "username", "default/gemini"],
+        input=GEMINI_2, text=True, check=True, capture_output=True, timeout=20,
+    )
+    assert store.get("default", "gemini") == GEMINI_2
+    subprocess.run(["secret-tool", "clear", "service", "mayadesk", "username", "default/gemini"],
+                   check=True, capture_output=True, timeout=20)
+    assert store.get("default", "gemini") is None
+    store.close()
+    assert store.snapshot("default").gemini is None  # and reads work after close
+
+
+def test_a_keyring_locked_or_gone_after_a_read_is_reported_not_remembered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = PrivateSecretService.start(tmp_path, "unlocked")
+    try:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", service.address)
+        store = KeyStore()
+        store.set("default", "gemini", GEMINI)
+        assert store.get("default", "gemini") == GEMINI
+        service.lock()  # a screen locker locks the keyring while the app runs
+        with pytest.raises(KeyringUnavailable) as caught:
+            store.get("default", "gemini")
+        assert caught.value.kind == "locked"
+    finally:
+        service.stop()
+    with pytest.raises(KeyringUnavailable) as caught:  # the daemon and its bus are gone
+        store.get("default", "gemini")
+    assert caught.value.kind in ("no-backend", "failed")
+    store.close()

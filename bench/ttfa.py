@@ -1,0 +1,387 @@
+"""Time to first audio: from Enter to Maya's first sound at the speaker (issue 5).
+
+The app runs as a user has it: MayaDesk's window and turn services, keys in a private
+Secret Service, speech started as `finish_start_up` starts it, the one AudioOutput playing
+to a private PulseAudio null sink (with its low-latency keep-alive) whose monitor `parec`
+records. The fake services inject the latencies of the real ones:
+
+- Gemini: 400 ms to the first token, then 60 tokens/s (one word per token);
+- Cartesia: 90 ms to a context's first chunk, audio produced at 2x real time.
+
+Pipelined (the app): Enter → streamed tokens → first sentence → Cartesia context → first
+chunk played. Naive (the earlier web version, measured in the same run as the baseline):
+the whole reply (generateContent), then the whole text to `/tts/bytes`, all of its audio,
+then played through the same AudioOutput.
+
+Times are read off the recording, as the tests do: a mark is the recording's length when
+Enter is pressed, the first loud sample after it is when the sound came out. The sound
+path's own latency (a tone written straight to a QAudioSink, marked the same way) is the
+"path" figure; the floor for the app is when the first sentence is complete at the server
+(400 ms + its tokens at 60/s) + Cartesia's 90 ms + the path. Rounds alternate the two
+pipelines; each figure is the median of the rounds.
+
+Run by `python -m bench ttfa` (in a child process: `python -m bench.ttfa child`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench._child import close_window, open_window, pause, report, run_child
+
+if TYPE_CHECKING:
+    from mayadesk.ui.conversation_tab import ConversationTab
+    from mayadesk.voice.audio_output import AudioOutput
+    from tests.fakes.cartesia import FakeCartesia
+    from tests.fakes.gemini import FakeGemini
+    from tests.helpers.recording import MonitorRecorder
+
+ROUNDS = 5
+FIRST_TOKEN_S = 0.4
+TOKENS_PER_S = 60.0
+CARTESIA_FIRST_CHUNK_S = 0.09
+CHUNK_MS = 40.0  # sent every 20 ms: audio at 2x real time
+GOAL_RATIO = 0.35
+GOAL_ABOVE_FLOOR_MS = 30.0
+GEMINI_KEY = "AIza" + "SyD_bench-ttfa-key_0123456789abcdefg"
+CARTESIA_KEY = "sk_car_bench_ttfa_key"
+ASK = "A gin and tonic, please."
+REPLY = (
+    "Coming right up, one gin and tonic with a fresh slice of lime for you. "
+    "It's our house gin, so it's smooth and a little floral. "
+    "Would you like something to nibble on while I mix it?"
+)
+WARM_UP_ASK = "Hello!"
+LOUD = 0.02
+
+
+def reply_tokens() -> list[str]:
+    """The reply as Gemini streams it: the state tag with the first word, then word by word."""
+    words = REPLY.split(" ")
+    return [f"[STATE: happy] {words[0]}"] + [" " + word for word in words[1:]]
+
+
+def first_sentence_tokens() -> int:
+    """How many tokens until the first sentence is complete."""
+    for count, token in enumerate(reply_tokens(), 1):
+        if token.rstrip().endswith((".", "!", "?")):
+            return count
+    return len(reply_tokens())
+
+
+def scripted(request: Any) -> Any:
+    """Gemini's side: the reply with 400 ms to the first token, then 60 tokens/s."""
+    from tests.fakes.gemini import Reply, Text
+
+    if request.last_user_text == WARM_UP_ASK:
+        return Reply.of(Text("[STATE: happy] Hello there!"))
+    tokens = reply_tokens()
+    gap = 1.0 / TOKENS_PER_S
+    return Reply.of(
+        Text(tokens[0], delay=FIRST_TOKEN_S), *(Text(t, delay=gap) for t in tokens[1:])
+    )
+
+
+# -- measuring ------------------------------------------------------------------------------
+
+
+class Sound:
+    """The recording of the sink's monitor, read while it grows."""
+
+    def __init__(self, recorder: MonitorRecorder) -> None:
+        self.recorder = recorder
+
+    def mark(self) -> float:
+        return self.recorder.seconds()
+
+    async def first_loud_after(self, mark: float, timeout: float = 30.0) -> float:
+        """Seconds from `mark` to the first loud sample (waits for it to be recorded)."""
+        import numpy as np
+
+        rate = self.recorder.rate
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            data = self.recorder.path.read_bytes()
+            samples = np.frombuffer(data[int(mark * rate) * 2 : len(data) // 2 * 2], "<i2")
+            hits = np.nonzero(np.abs(samples.astype(np.float64) / 32768.0) > LOUD)[0]
+            if len(hits):
+                return float(hits[0]) / rate
+            await pause(0.01)
+        raise TimeoutError("no sound was recorded")
+
+    async def wait_quiet(self, seconds: float = 0.3, timeout: float = 60.0) -> None:
+        """Until the last `seconds` of the recording are silent (the previous round ended)."""
+        import numpy as np
+
+        rate = self.recorder.rate
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            await pause(0.05)
+            data = self.recorder.path.read_bytes()
+            tail = np.frombuffer(data[len(data) // 2 * 2 - int(seconds * rate) * 2 :], "<i2")
+            if len(tail) and np.max(np.abs(tail.astype(np.float64) / 32768.0)) < LOUD:
+                return
+        raise TimeoutError("the sink did not go quiet")
+
+
+async def path_floor(sound: Sound) -> float:
+    """The sound path's own latency: a tone written straight to a QAudioSink."""
+    import numpy as np
+    from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
+
+    fmt = QAudioFormat()
+    fmt.setSampleRate(24000)
+    fmt.setChannelCount(1)
+    fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+    sink = QAudioSink(QMediaDevices.defaultAudioOutput(), fmt)
+    device = sink.start()
+    assert device is not None, "no audio output"
+    await pause(0.2)
+    t = np.arange(int(0.06 * 24000)) / 24000
+    tone = (0.5 * np.sin(2 * np.pi * 880 * t) * 32767).astype("<i2").tobytes()
+    mark = sound.mark()
+    device.write(tone + bytes(24000 * 2 // 5))
+    latency = await sound.first_loud_after(mark)
+    await pause(0.3)
+    sink.stop()
+    sink.deleteLater()
+    await sound.wait_quiet()
+    return latency
+
+
+async def pipelined_turn(
+    tab: ConversationTab, sound: Sound, gemini: FakeGemini, cartesia: FakeCartesia
+) -> dict[str, float]:
+    """Enter in the app; when the first token was shown and the first sound was heard, and
+    where the time went on the way (seen by the fake servers, same clock)."""
+    controller = tab.controller
+    first_token: list[float] = []
+    done = asyncio.Event()
+
+    def on_delta(_text: str) -> None:
+        if not first_token:
+            first_token.append(time.monotonic())
+
+    def on_busy(busy: bool) -> None:
+        if not busy:
+            done.set()
+
+    controller.reply_delta.connect(on_delta)
+    controller.busy_changed.connect(on_busy)
+    tab.composer.setPlainText(ASK)
+    mark, entered = sound.mark(), time.monotonic()
+    tab.send()
+    try:
+        heard = await sound.first_loud_after(mark)
+        await asyncio.wait_for(done.wait(), 60)
+    finally:
+        controller.reply_delta.disconnect(on_delta)
+        controller.busy_changed.disconnect(on_busy)
+    request = [r for r in gemini.generate_requests if r.last_user_text == ASK][-1]
+    context = [c for c in cartesia.contexts if c.source == "websocket"][-1]
+    return {
+        "ttfa": heard,
+        "ttft": first_token[0] - entered if first_token else float("nan"),
+        "request_at": request.received_at - entered,
+        "context_at": context.started_at - entered,
+        "first_chunk_at": (context.first_chunk_at or float("nan")) - entered,
+        "first_piece_words": float(len(context.pieces[0].split())) if context.pieces else 0.0,
+    }
+
+
+async def naive_turn(output: AudioOutput, sound: Sound, gemini_url: str, cartesia_url: str,
+                     number: int) -> dict[str, float]:
+    """The earlier version's pipeline: whole reply, then whole-text TTS, then play."""
+    loop = asyncio.get_running_loop()
+    mark, entered = sound.mark(), time.monotonic()
+    text, pcm, replied = await loop.run_in_executor(
+        None, _naive_synthesis, gemini_url, cartesia_url
+    )
+    output.play(f"naive.{number}", pcm, 24000)
+    output.end(f"naive.{number}")
+    heard = await sound.first_loud_after(mark)
+    assert "gin and tonic" in text
+    return {"ttfa": heard, "reply": replied - entered}
+
+
+def _naive_synthesis(gemini_url: str, cartesia_url: str) -> tuple[str, bytes, float]:
+    """Blocking: generateContent for the whole reply, then `/tts/bytes` for all its audio."""
+    from cartesia import Cartesia
+    from langchain_google_genai import ChatGoogleGenerativeAI
+
+    from mayadesk.llm.emotion import split_tag
+
+    model = ChatGoogleGenerativeAI(
+        model="gemini-flash-latest", google_api_key=GEMINI_KEY, base_url=gemini_url,
+        max_retries=0, timeout=30,
+    )
+    raw = str(model.invoke(ASK).content)
+    replied = time.monotonic()
+    text = split_tag(raw)[1]
+    client = Cartesia(api_key=CARTESIA_KEY, base_url=cartesia_url)
+    pcm = b"".join(client.tts.bytes(
+        model_id="sonic-3", transcript=text,
+        voice={"mode": "id", "id": "6f84f4b8-58a2-430c-8c79-688dad597532"},
+        output_format={"container": "raw", "encoding": "pcm_s16le", "sample_rate": 24000},
+    ))
+    return text, pcm, replied
+
+
+async def measure(
+    gemini: FakeGemini, cartesia: FakeCartesia, recorder: MonitorRecorder
+) -> dict[str, Any]:
+    window, turns = await open_window()
+    output = turns.speech.sink if turns.speech is not None else None
+    assert output is not None, "speech did not start"
+    sound = Sound(recorder)
+    tab = window.tabs.conversation(0)
+    await pause(0.5)
+    # Warm-up: the Gemini and Cartesia clients exist and their connections are open, as
+    # they are from a tab's second turn on.
+    tab.composer.setPlainText(WARM_UP_ASK)
+    tab.send()
+    await sound.first_loud_after(sound.mark())
+    await sound.wait_quiet()
+    paths, pipelined, naive = [], [], []
+    for number in range(ROUNDS):
+        paths.append(await path_floor(sound))
+        pipelined.append(await pipelined_turn(tab, sound, gemini, cartesia))
+        await sound.wait_quiet()
+        naive.append(await naive_turn(output, sound, gemini.base_url, cartesia.base_url, number))
+        await sound.wait_quiet()
+    close_window(window, turns)
+    return {"path": paths, "pipelined": pipelined, "naive": naive}
+
+
+def child() -> None:
+    """Services, fakes and the app in this process; prints the RESULT line."""
+    import os
+
+    from tests.helpers.recording import MonitorRecorder
+    from tests.helpers.services import PulseAudio, SecretService
+
+    with tempfile.TemporaryDirectory(prefix="mayadesk-bench-ttfa-") as tmp:
+        base = Path(tmp)
+        pulse = PulseAudio.start(base / "pulse")
+        os.environ.update(pulse.env)
+        secrets = SecretService.start(base / "secrets")
+        os.environ.update(secrets.env)
+        recorder = None
+        try:
+            recorder = MonitorRecorder(base / "monitor.raw")
+            result = _with_fakes(lambda g, c: _run_app(g, c, recorder))
+            report(result)
+        finally:
+            if recorder is not None:
+                recorder.stop()
+            secrets.stop()
+            pulse.stop()
+
+
+def _with_fakes(run: Callable[[FakeGemini, FakeCartesia], dict[str, Any]]) -> dict[str, Any]:
+    from tests.fakes.cartesia import FakeCartesia
+    from tests.fakes.gemini import FakeGemini
+
+    with (
+        FakeGemini(accepted_keys={GEMINI_KEY}, responder=scripted) as gemini,
+        FakeCartesia(
+            accepted_keys={CARTESIA_KEY}, first_chunk_latency=CARTESIA_FIRST_CHUNK_S,
+            chunk_ms=CHUNK_MS, chunk_interval=CHUNK_MS / 2000.0, max_piece_seconds=60.0,
+        ) as cartesia,
+    ):
+        import os
+
+        os.environ["MAYADESK_GEMINI_BASE_URL"] = gemini.base_url
+        os.environ["MAYADESK_CARTESIA_BASE_URL"] = cartesia.base_url
+        os.environ["MAYADESK_CARTESIA_WS_URL"] = cartesia.ws_url
+        result = run(gemini, cartesia)
+        first = [r for r in gemini.generate_requests if r.last_user_text == ASK]
+        result["requests"] = len(first)
+        return result
+
+
+def _run_app(
+    gemini: FakeGemini, cartesia: FakeCartesia, recorder: MonitorRecorder
+) -> dict[str, Any]:
+    import os
+
+    os.environ.setdefault("QT_API", "pyside6")
+    import keyring
+    import qasync
+    from keyring.backends import SecretService as SecretServiceBackend
+    from PySide6.QtWidgets import QApplication
+
+    keyring.set_keyring(SecretServiceBackend.Keyring())
+    keyring.set_password("mayadesk", "default/gemini", GEMINI_KEY)
+    keyring.set_password("mayadesk", "default/cartesia", CARTESIA_KEY)
+    app = QApplication([sys.argv[0]])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        return loop.run_until_complete(measure(gemini, cartesia, recorder))
+
+
+# -- the parent's side ----------------------------------------------------------------------
+
+
+def floor_seconds(path: float) -> float:
+    """When the app could at best be heard: first sentence complete + Cartesia + the path."""
+    sentence = FIRST_TOKEN_S + (first_sentence_tokens() - 1) / TOKENS_PER_S
+    return sentence + CARTESIA_FIRST_CHUNK_S + path
+
+
+def run() -> dict[str, float]:
+    result = run_child("bench.ttfa", "child", timeout=600)
+    path = statistics.median(result["path"])
+    ttfa = statistics.median(r["ttfa"] for r in result["pipelined"])
+    ttft = statistics.median(r["ttft"] for r in result["pipelined"])
+    naive = statistics.median(r["ttfa"] for r in result["naive"])
+    floor = floor_seconds(path)
+    for number, (p, a, n) in enumerate(
+        zip(result["path"], result["pipelined"], result["naive"], strict=True), 1
+    ):
+        print(f"ttfa: round {number}: path {1000 * p:5.1f} ms, app first token "
+              f"{1000 * a['ttft']:6.1f} ms, first audio {1000 * a['ttfa']:6.1f} ms, naive first "
+              f"audio {1000 * n['ttfa']:7.1f} ms (whole reply after {1000 * n['reply']:6.1f} ms)")
+    print(f"ttfa: latencies injected: Gemini {1000 * FIRST_TOKEN_S:.0f} ms to first token then "
+          f"{TOKENS_PER_S:.0f} tok/s; Cartesia {1000 * CARTESIA_FIRST_CHUNK_S:.0f} ms to first "
+          f"chunk, audio at 2x real time; PulseAudio keep-alive on")
+    print(f"ttfa: sound path (tone written to a sink -> recorded) {1000 * path:.1f} ms; first "
+          f"sentence complete at {1000 * (floor - CARTESIA_FIRST_CHUNK_S - path):.0f} ms; "
+          f"floor {1000 * floor:.1f} ms")
+    print(f"ttfa: app: first token {1000 * ttft:.1f} ms, first audio {1000 * ttfa:.1f} ms; "
+          f"naive pipeline first audio {1000 * naive:.1f} ms (median of {ROUNDS})")
+    steps = {
+        key: 1000 * statistics.median(r[key] for r in result["pipelined"])
+        for key in ("request_at", "context_at", "first_chunk_at")
+    }
+    words = statistics.median(r["first_piece_words"] for r in result["pipelined"])
+    sentence_at = steps["request_at"] + 1000 * (floor - CARTESIA_FIRST_CHUNK_S - path)
+    print(f"ttfa: where the time goes (medians, from Enter): request at Gemini "
+          f"{steps['request_at']:.1f} ms; first sentence complete there "
+          f"{sentence_at:.1f} ms; Cartesia context opened {steps['context_at']:.1f} ms "
+          f"(first piece {words:.0f} words); first chunk sent {steps['first_chunk_at']:.1f} ms; "
+          f"heard {1000 * ttfa:.1f} ms (of which the sound path {1000 * path:.1f} ms)")
+    print(f"ttfa: ratio app / naive = {ttfa / naive:.3f}  (goal <= {GOAL_RATIO})")
+    print(f"ttfa: above the floor {1000 * (ttfa - floor):.1f} ms  "
+          f"(goal <= {GOAL_ABOVE_FLOOR_MS:g} ms)")
+    return {
+        "ttfa_path_ms": 1000 * path,
+        "ttfa_floor_ms": 1000 * floor,
+        "ttfa_first_token_ms": 1000 * ttft,
+        "ttfa_app_ms": 1000 * ttfa,
+        "ttfa_naive_ms": 1000 * naive,
+        "ttfa_ratio_app_naive": ttfa / naive,
+        "ttfa_above_floor_ms": 1000 * (ttfa - floor),
+    }
+
+
+if __name__ == "__main__":
+    child() if sys.argv[1:] == ["child"] else run()

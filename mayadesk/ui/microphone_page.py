@@ -9,12 +9,11 @@ the microphone and the speakers together, as Maya will.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QIODevice, QObject, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSource, QMediaDevices, QtAudio
+from PySide6.QtMultimedia import QMediaDevices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from mayadesk.config import Settings
 from mayadesk.ui.device_combo import input_combo
+from mayadesk.voice.audio_input import AudioInput
 
 if TYPE_CHECKING:
     from mayadesk.voice.audio_output import AudioOutput
@@ -50,91 +50,7 @@ TRANSCRIBERS = (
     ("gemini", "Gemini (no extra key needed)"),
     ("cartesia", "Cartesia (uses the profile's Cartesia key)"),
 )
-METER_FLOOR_DB = -60.0
-
-
-def level_percent(rms: float) -> int:
-    """A meter position for an RMS level: decibels, so quiet speech still moves it."""
-    if rms <= 0:
-        return 0
-    db = 20 * math.log10(min(1.0, rms))
-    return round(100 * max(0.0, 1 - db / METER_FLOOR_DB))
-
-
-class MicTestCapture(QObject):
-    """Records from one microphone with QAudioSource, for the page's test.
-
-    A stand-in with the API of `voice/audio_input.AudioInput` (set_device, start, stop,
-    `level`, `unavailable`), which was not in the tree when this page was written; the page
-    can switch to it without other changes. s16le mono at 16 kHz.
-
-    Signals:
-        level(float): RMS of the latest audio, 0..1, about 20 times a second.
-        unavailable(str): the microphone could not be opened; a sentence for the user.
-    """
-
-    SAMPLE_RATE = 16000
-    level = Signal(float)
-    unavailable = Signal(str)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._device: QAudioDevice | None = None
-        self._source: QAudioSource | None = None
-        self._io: QIODevice | None = None
-        self._data = bytearray()
-        self._level_from = 0  # where the audio not measured yet starts
-        self._timer = QTimer(self)
-        self._timer.setInterval(50)
-        self._timer.timeout.connect(self._on_timer_timeout)
-
-    def set_device(self, device: QAudioDevice | None) -> None:
-        self._device = device
-
-    def start(self) -> bool:
-        device = self._device or QMediaDevices.defaultAudioInput()
-        if device.isNull() or not QMediaDevices.audioInputs():
-            self.unavailable.emit(NO_INPUT_TEXT)
-            return False
-        fmt = QAudioFormat()
-        fmt.setSampleRate(self.SAMPLE_RATE)
-        fmt.setChannelCount(1)
-        fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
-        source = QAudioSource(device, fmt, self)
-        io = source.start()
-        if io is None or source.error() != QtAudio.Error.NoError:
-            source.deleteLater()
-            self.unavailable.emit(f"The microphone “{device.description()}” could not be opened.")
-            return False
-        self._source, self._io = source, io
-        self._data.clear()
-        self._level_from = 0
-        io.readyRead.connect(self._on_io_ready_read)
-        self._timer.start()
-        return True
-
-    def stop(self) -> bytes:
-        """End the recording; everything captured since `start`."""
-        self._timer.stop()
-        if self._source is not None:
-            self._on_io_ready_read()
-            self._source.stop()
-            self._source.deleteLater()
-        self._source = self._io = None
-        return bytes(self._data)
-
-    def _on_io_ready_read(self) -> None:
-        if self._io is not None:
-            self._data += self._io.readAll().data()
-
-    def _on_timer_timeout(self) -> None:
-        self._on_io_ready_read()
-        fresh = memoryview(self._data)[self._level_from : len(self._data) // 2 * 2]
-        self._level_from += len(fresh)
-        if fresh:
-            samples = fresh.cast("h")
-            rms = math.sqrt(sum(s * s for s in samples) / len(samples)) / 32768
-            self.level.emit(rms)
+QUIET_LEVEL = 1 / 6  # a meter level (0..1 over -60..0 dBFS) under -50 dBFS: silence
 
 
 class MicrophonePage(QWidget):
@@ -159,7 +75,7 @@ class MicrophonePage(QWidget):
         self._playing = ""
         self._loudest = 0.0
         self.recording = b""
-        """The latest test's audio (s16le mono, `MicTestCapture.SAMPLE_RATE`)."""
+        """The latest test's audio (s16le mono, `AudioInput.SAMPLE_RATE`)."""
 
         self.device = input_combo(settings.input_device)
         self.device.setObjectName("inputDevice")
@@ -181,7 +97,7 @@ class MicrophonePage(QWidget):
         self.test_status = QLabel("")
         self.test_status.setObjectName("testStatus")
         self.test_status.setWordWrap(True)
-        self._capture = MicTestCapture(self)
+        self._capture = AudioInput(self)
         self._capture.level.connect(self._on_capture_level)
         self._capture.unavailable.connect(self._on_capture_unavailable)
         self._test_timer = QTimer(self)
@@ -253,6 +169,9 @@ class MicrophonePage(QWidget):
         """Record TEST_SECONDS from the chosen microphone, then play it back."""
         if self._test_timer.isActive() or self._playing:
             return False
+        if not QMediaDevices.audioInputs():
+            self._end_test(NO_INPUT_TEXT)
+            return False
         hex_id = self.device.current_hex()
         chosen = next(
             (d for d in QMediaDevices.audioInputs() if bytes(d.id().data()).hex() == hex_id), None
@@ -272,7 +191,7 @@ class MicrophonePage(QWidget):
     def _on_test_timer_timeout(self) -> None:
         self.recording = self._capture.stop()
         self.meter.setValue(0)
-        if self._loudest < 10 ** (-50 / 20):
+        if self._loudest < QUIET_LEVEL:
             hint = " The microphone heard only silence: is it muted, or is another one in use?"
         else:
             hint = ""
@@ -283,7 +202,7 @@ class MicrophonePage(QWidget):
         self._test_uid += 1
         self._playing = f"mic-test.{self._test_uid}"
         self.test_status.setText("Playing back what the microphone heard…" + hint)
-        output.play(self._playing, self.recording, MicTestCapture.SAMPLE_RATE)
+        output.play(self._playing, self.recording, AudioInput.SAMPLE_RATE)
         output.end(self._playing)
 
     def _on_output_done(self, uid: str) -> None:
@@ -294,9 +213,9 @@ class MicrophonePage(QWidget):
                 "microphone above."
             )
 
-    def _on_capture_level(self, rms: float) -> None:
-        self._loudest = max(self._loudest, rms)
-        self.meter.setValue(level_percent(rms))
+    def _on_capture_level(self, level: float) -> None:
+        self._loudest = max(self._loudest, level)
+        self.meter.setValue(round(100 * level))
 
     def _on_capture_unavailable(self, text: str) -> None:
         self._end_test(text)
@@ -355,4 +274,3 @@ class MicrophonePage(QWidget):
         return spin
 
 
-__all__ = ["MicTestCapture", "MicrophonePage"]

@@ -17,7 +17,7 @@ from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
 from pytestqt.qtbot import QtBot
 
 from mayadesk.config import Settings
-from mayadesk.ui.microphone_page import NO_INPUT_TEXT, MicrophonePage, level_percent
+from mayadesk.ui.microphone_page import NO_INPUT_TEXT, MicrophonePage
 from mayadesk.voice.audio_output import AudioOutput
 from tests.helpers.recording import RATE, MonitorRecorder, dominant_frequency, loud_spans
 from tests.integration.voice.sound import cosine, wait_recorded
@@ -44,10 +44,6 @@ def make_page(qtbot: QtBot, settings: Settings, output: AudioOutput | None = Non
     page.activateWindow()
     qtbot.waitUntil(page.isActiveWindow)
     return page, changed
-
-
-def test_the_meter_reads_decibels() -> None:
-    assert [level_percent(x) for x in (0.0, 0.001, 0.01, 0.1, 1.0)] == [0, 0, 33, 67, 100]
 
 
 def test_every_control_sets_its_field(qtbot: QtBot) -> None:
@@ -128,9 +124,11 @@ def test_the_microphone_test_records_3_s_with_a_meter_and_plays_them_back(
     assert max(levels) > 70 and min(levels) < 40  # the meter moved with the sound
     heard = [(a, b) for a, b in loud_spans(samples) if a >= playback_mark - 0.5]
     assert heard, "the playback was not heard"
-    start, end = heard[0]
+    loud = sum(b - a for a, b in heard)  # a dropout on a loaded machine may split the tone
+    print(f"MEASURED playback heard for {loud:.2f} s in {len(heard)} span(s)")
+    start, end = max(heard, key=lambda span: span[1] - span[0])
     assert abs(dominant_frequency(samples[int(start * RATE):int(end * RATE)]) - 660) < 8
-    assert 0.8 < end - start < 1.2
+    assert 0.8 < loud < 1.2
 
 
 NO_MICROPHONE_SCRIPT = """

@@ -15,7 +15,6 @@ from mayadesk.live_settings import LiveSettings
 from mayadesk.ui.main_window import MainWindow
 from mayadesk.ui.voice_page import DEFAULT_VOICE_ID, VoicePage, valid_voice_id
 
-
 _kept: list[LiveSettings] = []
 
 

@@ -111,7 +111,8 @@ class TabController(QObject):
         self._record: ReplyRecord | None = None  # the running turn's reply
         self._sent_at = 0.0  # when the running turn's message was sent (time.monotonic)
         self._records: OrderedDict[str, tuple[ReplyRecord, float]] = OrderedDict()
-        self._replays: OrderedDict[str, ReplyRecord] = OrderedDict()
+        self._replays: OrderedDict[str, ReplyRecord] = OrderedDict()  # replay id → its reply
+        self._replays_sent: set[str] = set()  # replays whose audio is all at the output
         self._restored: dict[Message, ReplyRecord] = {}  # messages drawn without a record
         self._unheard: list[ReplyRecord] = []
         self._speech_event.connect(self._on_speech_event)
@@ -223,7 +224,10 @@ class TabController(QObject):
             self._thread = None
         self._cancel = None
         if self._speech is not None:  # before the registry closes its Cartesia client
-            self._speech.floor.utterance_started.disconnect(self._on_floor_utterance_started)
+            floor = self._speech.floor
+            floor.utterance_started.disconnect(self._on_floor_utterance_started)
+            floor.utterance_finished.disconnect(self._on_floor_utterance_finished)
+            floor.utterance_cancelled.disconnect(self._on_floor_utterance_cancelled)
             self._speech.close()
             self._speech = None
         if self._services is not None:
@@ -267,7 +271,10 @@ class TabController(QObject):
         if self._speech is None and self._services is not None and self._services.speech:
             self._speech = TabSpeech(self._services.speech, self._speech_event.emit)
             self._speech.set_in_front(self._in_front)
-            self._speech.floor.utterance_started.connect(self._on_floor_utterance_started)
+            floor = self._speech.floor
+            floor.utterance_started.connect(self._on_floor_utterance_started)
+            floor.utterance_finished.connect(self._on_floor_utterance_finished)
+            floor.utterance_cancelled.connect(self._on_floor_utterance_cancelled)
         return self._speech
 
     # Replay and timings ---------------------------------------------------------------------
@@ -282,7 +289,7 @@ class TabController(QObject):
         replay_id = speech.replay(record.speech_id, text, lambda: services.replay_voice(session))
         self._replays[replay_id] = record
         while len(self._replays) > KEPT_RECORDS:
-            self._replays.popitem(last=False)
+            self._replays_sent.discard(self._replays.popitem(last=False)[0])
 
     def _keep_record(self, speech_id: str, record: ReplyRecord, sent_at: float) -> None:
         self._records[speech_id] = (record, sent_at)
@@ -313,13 +320,43 @@ class TabController(QObject):
         if self._background_mode() == "queue":
             speech.floor.wait_turn(speech, functools.partial(self._replay, record, text))
 
+    def _on_floor_utterance_finished(self, uid: str) -> None:
+        replay_id = uid_reply(uid)
+        if replay_id in self._replays_sent:
+            self._check_replay_heard(replay_id)
+
+    def _on_floor_utterance_cancelled(self, uid: str) -> None:
+        self._forget_replay(uid_reply(uid))  # cut off: what was unheard stays unheard
+
     def _on_replay_finished(self, event: SpeechFinished) -> None:
-        record = self._replays.pop(event.reply_id, None)
-        if record is None or event.stopped or not record.unheard:
-            return
-        record.unheard = False
-        self.record_changed.emit(record)
-        self.unheard_changed.emit(self.unheard)
+        """All of a replay's audio is at the output (or it was stopped). Heard means played
+        to its end, so an unheard reply is marked heard only once the output is done."""
+        if event.stopped:
+            self._forget_replay(event.reply_id)
+        elif not {"cartesia", "piper"} & set(event.voices):
+            record = self._forget_replay(event.reply_id)
+            if record is not None and "system" in event.voices:
+                self._mark_heard(record)  # the system voice plays by itself
+        else:
+            self._replays_sent.add(event.reply_id)
+            self._check_replay_heard(event.reply_id)
+
+    def _check_replay_heard(self, replay_id: str) -> None:
+        speech = self._speech
+        if speech is not None and not speech.floor.still_to_play(replay_id):
+            record = self._forget_replay(replay_id)
+            if record is not None:
+                self._mark_heard(record)
+
+    def _forget_replay(self, replay_id: str) -> ReplyRecord | None:
+        self._replays_sent.discard(replay_id)
+        return self._replays.pop(replay_id, None)
+
+    def _mark_heard(self, record: ReplyRecord) -> None:
+        if record.unheard:
+            record.unheard = False
+            self.record_changed.emit(record)
+            self.unheard_changed.emit(self.unheard)
 
     def _on_speech_event(self, event: SpeechEvent) -> None:
         if isinstance(event, SpeechFinished) and event.reply_id in self._replays:

@@ -34,6 +34,7 @@ from mayadesk.voice.events import SpeechEvent, VoiceName
 from mayadesk.voice.replay import ReplayCache
 from mayadesk.voice.speaker import Speaker, close_all_speakers
 from mayadesk.voice.tts_base import AudioSink, LocalVoice, PostedVoice, StreamingVoice
+from mayadesk.voice.tts_reply import uid_reply
 
 log = logging.getLogger("mayadesk.tts")
 
@@ -72,11 +73,15 @@ class VoiceFloor(QObject):
     quiet, the system voice idle — polling only while something waits.
 
     Signals:
-        utterance_started(str): the output began playing an utterance (its id); relayed
-            from `AudioOutput.started` when the sink has that signal.
+        utterance_started(str): the output began playing an utterance (its id).
+        utterance_finished(str): an utterance was played to its end.
+        utterance_cancelled(str): an utterance was dropped (stopped, cut off).
+        (Relayed from `AudioOutput`'s signals when the sink has them.)
     """
 
     utterance_started = Signal(str)
+    utterance_finished = Signal(str)
+    utterance_cancelled = Signal(str)
 
     def __init__(self, sink: AudioSink, system: PostedVoice | None = None) -> None:
         super().__init__()
@@ -87,9 +92,14 @@ class VoiceFloor(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(FLOOR_POLL_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
-        started = getattr(sink, "started", None)
-        if started is not None:
-            started.connect(self.utterance_started)
+        for name, relay in (
+            ("started", self.utterance_started),
+            ("finished", self.utterance_finished),
+            ("cancelled", self.utterance_cancelled),
+        ):
+            signal = getattr(sink, name, None)
+            if signal is not None:
+                signal.connect(relay)
 
     def join(self, tab: TabSpeech) -> None:
         self._tabs.add(tab)
@@ -116,6 +126,16 @@ class VoiceFloor(QObject):
 
     def waiting(self) -> int:
         return len(self._waiting)
+
+    def still_to_play(self, reply_id: str) -> bool:
+        """Whether the output still holds audio of `reply_id` (playing or queued). Once a
+        reply's speech has finished, all its audio is at the output, so False then means
+        it has been heard to the end, or dropped."""
+        current = getattr(self._sink, "current_utterance", None)
+        queued = getattr(self._sink, "queued_utterances", None)
+        uids = [current()] if current is not None else []
+        uids += queued() if queued is not None else []
+        return any(uid is not None and uid_reply(uid) == reply_id for uid in uids)
 
     def idle(self) -> bool:
         """Whether nothing is heard or about to be: a reply still being voiced counts, so a

@@ -4,6 +4,7 @@ real AudioOutput playing to the PulseAudio null sink (recorded from its monitor)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import keyring
 import pytest
@@ -16,7 +17,7 @@ from mayadesk.paths import AppPaths, app_paths
 from mayadesk.sessions.session import Session
 from mayadesk.ui.main_window import MainWindow
 from mayadesk.voice.audio_output import AudioOutput
-from mayadesk.workers.turn_services import TurnOptions
+from mayadesk.workers.turn_services import TurnOptions, TurnServices
 from tests.fakes.cartesia import FakeCartesia
 from tests.helpers.keyring_tools import clear_mayadesk_items
 from tests.integration.conversation.conftest import FAST_RETRY, GEMINI_KEY, WAIT_MS
@@ -47,13 +48,27 @@ def keys(app_dirs: dict[str, object]) -> Iterator[KeyServices]:
     clear_mayadesk_items()
 
 
+class SpeakingApp(NamedTuple):
+    window: MainWindow
+    output: AudioOutput
+    turns: TurnServices
+    settings: Settings
+
+
 @pytest.fixture
-def speaking_window(
+def speaking_window(speaking_app: SpeakingApp) -> tuple[MainWindow, AudioOutput]:
+    return speaking_app.window, speaking_app.output
+
+
+@pytest.fixture
+def speaking_app(
     qtbot: QtBot, qloop: object, gemini: object, cartesia: FakeCartesia, keys: KeyServices
-) -> Iterator[tuple[MainWindow, AudioOutput]]:
+) -> Iterator[SpeakingApp]:
     """The window as the app composes it, speech included (without the system voice, which
-    would autospawn speech-dispatcher; tests/integration/voice_tts covers that voice)."""
-    turns = build_turn_services(Settings())
+    would autospawn speech-dispatcher; tests/integration/voice_tts covers that voice), and
+    the live settings object the turns read (a test may change it, as the dialog does)."""
+    settings = Settings()
+    turns = build_turn_services(settings)
     turns.options = TurnOptions(retry=FAST_RETRY)
     turns.attach_keys(keys)
     paths: AppPaths = app_paths().ensure()
@@ -66,7 +81,7 @@ def speaking_window(
     output = start_speech(window, turns, system_voice=False)
     assert isinstance(output, AudioOutput)
     window.attach_keys(keys)
-    yield window, output
+    yield SpeakingApp(window, output, turns, settings)
     window.close()
     output.stop()
     qtbot.waitUntil(lambda: not output.is_playing(), timeout=3000)

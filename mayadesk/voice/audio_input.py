@@ -19,6 +19,8 @@ tests/conftest.py):
   open the mic once before they measure.
 - No device, or one that cannot open: `start()` returns False and `unavailable` says so in a
   sentence; typing keeps working. A chosen device that has gone falls back to the default.
+  Qt (6.11) does not notice a PulseAudio source being removed — it stays listed — so a
+  vanished microphone shows up as one that cannot be opened.
 """
 
 from __future__ import annotations
@@ -44,9 +46,9 @@ NO_MICROPHONE_TEXT = (
 )
 
 
-def _cannot_open_text(name: str) -> str:
+def cannot_open_text(name: str) -> str:
     return (
-        f"The microphone “{name}” could not be opened — check that no other program holds "
+        f"The microphone “{name}” could not be opened — it may be unplugged or busy; check "
         "it, or choose another one in Settings. You can still type to Maya."
     )
 
@@ -93,7 +95,9 @@ class PcmConverter:
         self._channels = max(1, source.channelCount())
         self._step = source.sampleRate() / rate  # input frames per output sample
         self._pending = b""
-        self._position = 0.0  # next output sample, in input frames from `_previous`
+        # The next output sample, in input frames counted from `_previous` (index 0 of each
+        # piece); the first piece has no previous frame, so it starts at its own first.
+        self._position = 1.0
         self._previous = 0.0  # the last input frame of the previous piece
 
     def convert(self, data: bytes) -> bytes:
@@ -252,7 +256,7 @@ class AudioInput(QObject):
         if io is None or source.error() != QtAudio.Error.NoError:
             log.info("opening microphone %r failed: %s", device.description(), source.error())
             source.deleteLater()
-            self.unavailable.emit(_cannot_open_text(device.description()))
+            self.unavailable.emit(cannot_open_text(device.description()))
             return False
         self._source, self._io = source, io
         self._device_name = device.description()

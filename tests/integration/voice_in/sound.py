@@ -42,3 +42,38 @@ def correlation(received: np.ndarray, played: np.ndarray, rate: int) -> tuple[fl
 
 def as_float(pcm: bytes) -> np.ndarray:
     return np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.float64) / 32768.0
+
+
+def windowed_correlation(
+    received: np.ndarray, played: np.ndarray, rate: int, window_ms: int = 250, slack_ms: int = 120
+) -> float:
+    """Median waveform correlation of the played phrase's voiced 250 ms windows, each aligned
+    on its own within ±120 ms of the overall alignment.
+
+    A whole-phrase waveform correlation collapses if the player underruns once under CPU
+    load (everything after the gap shifts by a few ms); per-window alignment measures
+    whether each piece of the waveform arrived intact.
+    """
+    lag = best_alignment(received, played)
+    window, slack = rate * window_ms // 1000, rate * slack_ms // 1000
+    loudest = np.max(envelope(played, rate))
+    scores = []
+    for start in range(0, len(played) - window, window):
+        piece = played[start : start + window]
+        if np.sqrt(np.mean(piece**2)) < loudest * 0.1:
+            continue
+        lo = max(0, lag + start - slack)
+        hi = min(len(received), lag + start + window + slack)
+        segment = received[lo:hi]
+        if len(segment) < window:
+            scores.append(0.0)
+            continue
+        best = 0.0
+        norm_piece = np.linalg.norm(piece)
+        for offset in range(0, len(segment) - window + 1):
+            cand = segment[offset : offset + window]
+            denom = np.linalg.norm(cand) * norm_piece
+            if denom > 0:
+                best = max(best, float(np.dot(cand, piece) / denom))
+        scores.append(best)
+    return float(np.median(scores)) if scores else 0.0

@@ -116,6 +116,8 @@ def run_gui(argv: list[str]) -> int:
         loop.run_until_complete(closed.wait())
     from mayadesk.workers.tab_speech import close_all_speech
 
+    if window.voice_in is not None:  # no transcription outlives the registry's clients
+        window.voice_in.shut_down()
     close_all_speech()  # before the registry closes the Cartesia clients they may use
     for warm_up in _warm_ups:  # a thread inside onnxruntime at finalisation aborts the exit
         warm_up.join(3.0)
@@ -219,12 +221,44 @@ def start_speech(
     local = PiperVoice() if piper else None
     speech = SpeechServices(output, piper=local, system=system)
     turns.attach_speech(speech)
+    live: LiveSettings | None = None
     if settings is not None:
         live = LiveSettings(settings, save, output, turns, speech)
         live.apply_all()
         output.unavailable.connect(lambda _text: live.refresh_speech())
         add_voice_pages(window, live, output)
+    window.set_replies_playable(audible)
+    output.unavailable.connect(lambda _text: window.set_replies_playable(False))
+    output.device_restored.connect(lambda _text: window.set_replies_playable(True))
+    start_voice_input(window, turns, output, settings or turns.settings, live)
     return output
+
+
+def start_voice_input(
+    window: MainWindow,
+    turns: TurnServices,
+    output: Any,
+    settings: Settings | None,
+    live: LiveSettings | None,
+) -> Any:
+    """Talking to Maya: the one microphone and its controller, wired into the window (the
+    talk key and buttons, the current tab's transcriber, Settings → Microphone).
+
+    Nothing is opened here (the microphone opens when someone talks, or at once when the
+    saved mode is hands-free), so this costs the window nothing. Returns the glue, also
+    kept as `window.voice_in`.
+    """
+    from mayadesk.config import Settings
+    from mayadesk.ui.voice_in_glue import VoiceInGlue
+    from mayadesk.voice.audio_input import AudioInput
+    from mayadesk.workers.voice_input import VoiceInput
+
+    settings = settings if settings is not None else Settings()
+    audio = AudioInput(window)
+    voice = VoiceInput(audio, settings=settings, parent=window)
+    voice.watch_output(output)
+    window.voice_in = VoiceInGlue(window, audio, voice, turns, settings, live)
+    return window.voice_in
 
 
 def show_audio_notice(window: MainWindow, text: str) -> None:

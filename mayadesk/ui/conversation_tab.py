@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtGui import QHideEvent, QShowEvent, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -18,6 +19,7 @@ from mayadesk.llm.events import TurnFailed, TurnFinished
 from mayadesk.sessions.history import Message, ReplyRecord
 from mayadesk.ui.avatar_view import AvatarView
 from mayadesk.ui.composer import Composer
+from mayadesk.ui.mic_button import MicButton
 from mayadesk.ui.order_panel import OrderPanel
 from mayadesk.ui.transcript_view import TranscriptView
 from mayadesk.workers.tab_controller import TabController
@@ -31,11 +33,15 @@ class ConversationTab(QWidget):
         keys_requested(): the user asked to open Settings → Keys (from an error).
         unheard_changed(int): how many of Maya's replies finished here, in the background,
             without being heard (the tab strip may mark the tab while it is not 0).
+        talk_clicked(): the microphone button was clicked (start, or stop and send).
+        hands_free_toggled(bool): the user switched hands-free listening on or off.
     """
 
     splitter_moved = Signal(QByteArray)
     keys_requested = Signal()
     unheard_changed = Signal(int)
+    talk_clicked = Signal()
+    hands_free_toggled = Signal(bool)
 
     def __init__(self, controller: TabController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,12 +53,23 @@ class ConversationTab(QWidget):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop Maya (Esc)")
         self.stop_button.setEnabled(False)
+        self.mic_button = MicButton()
+        self.hands_free_button = QToolButton()
+        self.hands_free_button.setObjectName("handsFreeButton")
+        self.hands_free_button.setText("Hands-free")
+        self.hands_free_button.setCheckable(True)
+        self.hands_free_button.setAccessibleName("Hands-free listening")
+        self.hands_free_button.setToolTip(
+            "Hands-free: Maya hears you whenever you speak, no button needed"
+        )
         self.avatar = AvatarView()
         self.order_panel = OrderPanel()
 
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.mic_button)
+        buttons.addWidget(self.hands_free_button)
         composer_row = QHBoxLayout()
         composer_row.addWidget(self.composer, 1)
         composer_row.addLayout(buttons)
@@ -89,6 +106,11 @@ class ConversationTab(QWidget):
         self.voice_badge.setToolTip("The voice that spoke Maya's latest reply")
         self.voice_badge.hide()
         talk_layout.insertWidget(2, self.voice_badge)
+        self.voice_notice = QLabel()  # what became of the user's speech, when not sent
+        self.voice_notice.setObjectName("voiceNotice")
+        self.voice_notice.setWordWrap(True)
+        self.voice_notice.hide()
+        talk_layout.insertWidget(3, self.voice_notice)
 
         self.setFocusProxy(self.composer)
         session = controller.session
@@ -100,6 +122,8 @@ class ConversationTab(QWidget):
         self.composer.send_requested.connect(self.send)
         self.send_button.clicked.connect(self.send)
         self.stop_button.clicked.connect(controller.stop)
+        self.mic_button.clicked.connect(self.talk_clicked)
+        self.hands_free_button.toggled.connect(self.hands_free_toggled)
         self.splitter.splitterMoved.connect(self._on_splitter_moved)
         self.transcript.action_requested.connect(self._on_transcript_action_requested)
         self.transcript.play_requested.connect(self._on_transcript_play_requested)
@@ -123,6 +147,34 @@ class ConversationTab(QWidget):
         if self.controller.submit(self.composer.toPlainText()):
             self.composer.clear()
         self.composer.setFocus()
+
+    def take_spoken(self, text: str, *, review: bool) -> None:
+        """Words the user said to this tab: sent as their message, or with `review` put in
+        the composer (after what is typed there) to edit and send with Enter."""
+        self.show_voice_notice("")
+        if not review:
+            self.controller.submit(text)
+            return
+        typed = self.composer.toPlainText().rstrip()
+        self.composer.setPlainText(f"{typed} {text}" if typed else text)
+        self.composer.moveCursor(QTextCursor.MoveOperation.End)
+        if self.isVisible():
+            self.composer.setFocus()
+
+    def show_voice_notice(self, text: str) -> None:
+        """Why the user's speech was not sent ("" clears it); typing is unaffected."""
+        self.voice_notice.setText(text)
+        self.voice_notice.setVisible(bool(text))
+
+    def set_hands_free(self, on: bool) -> None:
+        """Show hands-free as on or off (without asking for it again)."""
+        blocked = self.hands_free_button.blockSignals(True)
+        self.hands_free_button.setChecked(on)
+        self.hands_free_button.blockSignals(blocked)
+
+    def set_replies_playable(self, playable: bool) -> None:
+        """Whether Maya's messages offer Play · Stop (not without an audio output)."""
+        self.transcript.set_playable(playable)
 
     def ensure_drawn(self) -> None:
         """Draw the history once: restored tabs cost nothing until someone looks at them."""

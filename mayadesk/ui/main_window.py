@@ -39,6 +39,7 @@ from mayadesk.workers.turn_services import TurnServices
 
 if TYPE_CHECKING:
     from mayadesk.ui.history_dialog import HistoryDialog
+    from mayadesk.ui.voice_in_glue import VoiceInGlue
 
 log = logging.getLogger("mayadesk.ui")
 
@@ -104,6 +105,8 @@ class MainWindow(QMainWindow):
         self._history_dialog: HistoryDialog | None = None
         self.history = HistoryActions(self, keeper) if keeper is not None else None
         self.keys: KeyServices | None = None
+        self.voice_in: VoiceInGlue | None = None  # talking to Maya, once speech has started
+        self._replies_playable = True
 
         self.notice = NoticeBanner("OK")
         self.notice.action_clicked.connect(self.notice.hide)
@@ -190,6 +193,12 @@ class MainWindow(QMainWindow):
             "&History…", key_sequences("Ctrl+H"), self.show_history, "historyAction"
         )
         self.about_action = self._action("&About MayaDesk", [], self.show_about, "aboutAction")
+        # Hold to talk: the press is this shortcut (so it works in the composer too); the
+        # voice-input glue connects it and watches for the release.
+        self.talk_action = self._action(
+            "Hold to &Talk", key_sequences("Ctrl+Space"), lambda: None, "talkAction"
+        )
+        self.talk_action.setAutoRepeat(False)
         self.reopen_tab_action.setEnabled(False)
         self.history_action.setEnabled(self._keeper is not None)
 
@@ -232,6 +241,8 @@ class MainWindow(QMainWindow):
         if self._splitter_state is not None:
             tab.splitter.restoreState(self._splitter_state)
         tab.splitter_moved.connect(self._on_tab_splitter_moved)
+        if not self._replies_playable:
+            tab.set_replies_playable(False)
         index = self.tabs.addTab(tab, title)
         self.tabs.setCurrentIndex(index)
         self._update_tab_tooltip(tab)
@@ -355,7 +366,7 @@ class MainWindow(QMainWindow):
         index = self.tabs.indexOf(tab)
         if index >= 0:
             profile = tab.controller.session.profile
-            self.tabs.setTabToolTip(index, f"{self.tabs.tabText(index)} — key profile {profile}")
+            self.tabs.set_tooltip(tab, f"{self.tabs.tabText(index)} — key profile {profile}")
 
     def show_tab_menu(self, index: int, where: QPoint) -> QMenu:
         """The tab's context menu: rename, its key profile, close."""
@@ -402,6 +413,12 @@ class MainWindow(QMainWindow):
         self._update_tab_tooltip(tab)
         log.info("Session %s now uses key profile %s", session.id[:8], profile)
         self.refresh_key_notice()
+
+    def set_replies_playable(self, playable: bool) -> None:
+        """Play · Stop on Maya's messages only while there is an audio output to play them."""
+        self._replies_playable = playable
+        for tab in self.tabs.conversations():
+            tab.set_replies_playable(playable)
 
     def show_notice(self, text: str) -> None:
         """Something the user should know that needs no action (e.g. a store moved aside)."""
@@ -517,6 +534,8 @@ class MainWindow(QMainWindow):
         current = self.tabs.current_conversation()
         splitter = current.splitter.saveState() if current else self._splitter_state
         self._window_state.save(self.saveGeometry(), self.saveState(), splitter)
+        if self.voice_in is not None:  # the microphone closes with the window
+            self.voice_in.shut_down()
         for tab in self.tabs.conversations():
             tab.controller.close()
             self.session_released.emit(tab.controller.session)

@@ -36,7 +36,7 @@ HIDDEN_FLUSH_MS = 250
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*]+?)(?<=\S)\*(?![*\w])")
 _CODE = re.compile(r"`([^`]+)`")
-_MESSAGE_LINK = re.compile(rf"^{ACTION_SCHEME}:(?:play|stop)/(\d+)$")
+_MESSAGE_LINK = re.compile(rf"^{ACTION_SCHEME}:(?:play|stop|message)/(\d+)$")
 UNHEARD_MARK = "not heard yet"
 
 
@@ -110,6 +110,14 @@ class TranscriptView(QTextBrowser):
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
         self._flush_timer.timeout.connect(self._draw_pending)
+        self._playable = True
+
+    def set_playable(self, playable: bool) -> None:
+        """Offer Play · Stop on Maya's messages only when something can play them: without an
+        audio output the links would do nothing."""
+        if playable != self._playable:
+            self._playable = playable
+            self._redraw()
 
     def show_messages(self, messages: tuple[Message, ...] | list[Message]) -> None:
         self._messages = list(messages)
@@ -370,16 +378,26 @@ class TranscriptView(QTextBrowser):
         if index is not None and message.role is Role.MAYA:
             if message.record is not None and message.record.unheard:
                 mark += f' <span style="color:{muted}"><i>({UNHEARD_MARK})</i></span>'
-            mark += (
-                f' <span style="color:{muted}">'
-                f'<a href="{ACTION_SCHEME}:play/{index}">Play</a> · '
-                f'<a href="{ACTION_SCHEME}:stop/{index}">Stop</a></span>'
-            )
+            mark += self._links_html(index, muted)
         return f'<p><b style="color:{accent}">{speaker}:</b> {text}{mark}</p>'
+
+    def _links_html(self, index: int, muted: str) -> str:
+        """Play · Stop for Maya's message `index`. Without them the message still carries an
+        anchor (on an invisible zero-width space), so `_block_index` finds its block for
+        in-place redraws and timing tooltips."""
+        if not self._playable:
+            return f'<a href="{ACTION_SCHEME}:message/{index}">&#8203;</a>'
+        return (
+            f' <span style="color:{muted}">'
+            f'<a href="{ACTION_SCHEME}:play/{index}">Play</a> · '
+            f'<a href="{ACTION_SCHEME}:stop/{index}">Stop</a></span>'
+        )
 
     def _on_anchor_clicked(self, url: QUrl) -> None:
         if url.scheme() == ACTION_SCHEME:
             action, _, number = url.path().partition("/")
+            if action == "message":
+                return  # the anchor that marks a message without Play · Stop
             if action in ("play", "stop") and number.isdigit():
                 index = int(number)
                 if action == "stop":

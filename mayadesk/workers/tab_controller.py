@@ -267,8 +267,11 @@ class TabController(QObject):
         self._thread.start_turn(self._turn_id, self._cancel)
 
     def _tab_speech(self) -> TabSpeech | None:
-        """The tab's voice, made on its first turn once the app's speech is ready."""
-        if self._speech is None and self._services is not None and self._services.speech:
+        """The tab's voice, made on its first turn once the app's speech is ready; None while
+        the app has no speech ("Speak replies" off, no audio output), even if made before."""
+        if self._services is None or self._services.speech is None:
+            return None
+        if self._speech is None:
             self._speech = TabSpeech(self._services.speech, self._speech_event.emit)
             self._speech.set_in_front(self._in_front)
             floor = self._speech.floor

@@ -305,6 +305,8 @@ class GeminiRequest:
     client_closed: bool = False
     #: Text chunks actually written to the client, in order.
     sent_texts: list[str] = field(default_factory=list)
+    #: When each streamed text chunk was written (time.monotonic), in order.
+    sent_at: list[float] = field(default_factory=list)
 
     @property
     def api_key(self) -> str | None:
@@ -569,9 +571,13 @@ class _GeminiHandler(FakeRequestHandler):
         def emit(payload: dict[str, Any]) -> None:
             self.write_chunk(b"data: " + json.dumps(payload).encode() + b"\r\n\r\n")
 
+        # Delays are kept on a schedule, not slept one after another: a stream of many
+        # small delays (60 tokens/s) would otherwise drift by the sleeps' overshoot.
+        schedule = time.monotonic()
         for index, chunk in enumerate(chunks):
             if isinstance(chunk, Gate):
                 self._wait_gate(request, chunk)
+                schedule = time.monotonic()
             elif isinstance(chunk, Disconnect):
                 raise _Aborted
             elif isinstance(chunk, StreamError):
@@ -580,7 +586,8 @@ class _GeminiHandler(FakeRequestHandler):
                 return
             else:
                 if chunk.delay:
-                    self._pause(request, chunk.delay)
+                    schedule += chunk.delay
+                    self._pause(request, schedule - time.monotonic())
                 part = _part(chunk)
                 produced += chunk.text if isinstance(chunk, Text) else json.dumps(part)
                 final = finishes and index == last_content
@@ -595,6 +602,7 @@ class _GeminiHandler(FakeRequestHandler):
                 )
                 if isinstance(chunk, Text):
                     request.sent_texts.append(chunk.text)
+                    request.sent_at.append(time.monotonic())
                     self.fake._notify()
         if last_content is None and finishes:
             emit(self.fake._response(request, [{"text": ""}], reply.finish_reason, "", response_id))

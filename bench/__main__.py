@@ -14,7 +14,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import memory, registry, restore_startup, startup, ttfa, ui_responsiveness
+from bench import (
+    memory,
+    registry,
+    restore_startup,
+    startup,
+    ttfa,
+    ui_responsiveness,
+    voice_to_voice,
+)
 from tests.helpers.services import Xvfb
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -27,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, float]]] = {
     "ui": ui_responsiveness.run,
     "memory": memory.run,
     "ttfa": ttfa.run,
+    "voice": voice_to_voice.run,
 }
 
 

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from cartesia.lib._tts import TTSResourceConnection
     from cartesia.types.websocket_response import WebsocketResponse
 
+    from mayadesk.voice.stt_cartesia import CartesiaTranscriber
+
 log = logging.getLogger("mayadesk.tts")
 
 DEFAULT_MODEL = "sonic-3"
@@ -96,6 +98,7 @@ class CartesiaVoice:
         self._streams: dict[str, CartesiaStream] = {}
         self._refused: tuple[VoiceError, float] | None = None
         self._closed = False
+        self._transcriber: CartesiaTranscriber | None = None
 
     def __repr__(self) -> str:  # never the key
         return f"<CartesiaVoice {self.ws_url} model={self.model_id} open={self.is_connected}>"
@@ -147,8 +150,11 @@ class CartesiaVoice:
             self._closed = True
             conn, self._conn = self._conn, None
             streams = list(self._streams.values())
+            transcriber, self._transcriber = self._transcriber, None
         for stream in streams:
             stream._fail(closed_error())
+        if transcriber is not None:
+            transcriber.close()
         if conn is not None or self._client is not None:
             threading.Thread(
                 target=close_quietly,
@@ -156,6 +162,17 @@ class CartesiaVoice:
                 name="mayadesk-tts-close",
                 daemon=True,
             ).start()
+
+    def transcriber(self) -> CartesiaTranscriber:
+        """Cartesia's speech-to-text with this session's key, made on first use and closed
+        with the voice: the registry caches and releases it like the rest of the session's
+        Cartesia client (a changed key means a new voice, so a new transcriber)."""
+        from mayadesk.voice.stt_cartesia import CartesiaTranscriber
+
+        with self._lock:
+            if self._transcriber is None:
+                self._transcriber = CartesiaTranscriber(self._key, base_url=self.base_url)
+            return self._transcriber
 
     # -- connection ----------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mayadesk.config import Settings
-from mayadesk.sessions.keyhash import KeyHasher
 from mayadesk.voice.stt_cartesia import CartesiaTranscriber
 from mayadesk.voice.transcribe import TranscriptionError, transcribe_with_gemini
 
@@ -50,9 +49,6 @@ class SessionTranscriber:
         self._registry = registry
         self._keys = keys
         self._settings = settings
-        self._tag = KeyHasher().tag
-        self._lock = threading.Lock()
-        self._cartesia: tuple[object, CartesiaTranscriber] | None = None
         self.target: object = session.id
 
     @classmethod
@@ -79,11 +75,7 @@ class SessionTranscriber:
         return self._gemini(keys, profile, pcm, sample_rate, cancel)
 
     def close(self) -> None:
-        """The tab closed: release the Cartesia client (the registry owns the Gemini one)."""
-        with self._lock:
-            held, self._cartesia = self._cartesia, None
-        if held is not None:
-            held[1].close()
+        """Nothing to release: the registry owns both clients and closes them with the tab."""
 
     # -- services ---------------------------------------------------------------------
 
@@ -126,6 +118,8 @@ class SessionTranscriber:
             ) from None
 
     def _cartesia_for(self, keys: ProfileKeys, profile: str) -> CartesiaTranscriber:
+        """The session's Cartesia client from the registry (the one its voice uses), so it
+        is cached, replaced on a key change and closed with the tab like the voice."""
         if not keys.cartesia:
             raise TranscriptionError(
                 "auth",
@@ -135,15 +129,14 @@ class SessionTranscriber:
                 retryable=False,
                 provider="cartesia",
             )
-        tag = self._tag(keys.cartesia)
-        stale = None
-        with self._lock:
-            held = self._cartesia
-            if held is not None and held[0] == tag:
-                return held[1]
-            stale = held
-            fresh = CartesiaTranscriber(keys.cartesia)
-            self._cartesia = (tag, fresh)
-        if stale is not None:  # the key changed in Settings
-            stale[1].close()
-        return fresh
+        try:
+            voice = self._registry.get_tts(self._session.id, keys.cartesia)
+        except Exception as exc:
+            log.info("Session %s: no Cartesia client (%s)", self._session.id[:8],
+                     type(exc).__name__)
+            raise TranscriptionError(
+                "bad_response", "Cartesia could not be reached for transcription.",
+                retryable=True, provider="cartesia",
+            ) from None
+        transcriber: CartesiaTranscriber = voice.transcriber()
+        return transcriber

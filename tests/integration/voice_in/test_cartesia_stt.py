@@ -34,7 +34,8 @@ def test_cartesia_transcribes_the_held_phrase(
     registry: SessionRegistry[Any, Any],
 ) -> None:
     settings = Settings(transcriber="cartesia")
-    transcriber = SessionTranscriber(Session(), registry, keys_of(), settings)
+    session = Session()
+    transcriber = SessionTranscriber(session, registry, keys_of(), settings)
     voice = VoiceInput(mic, transcriber, settings=settings)
     cartesia.script_transcripts(SPOKEN)
     clean = phrase(SPOKEN) * 0.5
@@ -61,6 +62,14 @@ def test_cartesia_transcribes_the_held_phrase(
     print(f"push-to-talk → Cartesia: waveform r={wave_corr:.3f}, envelope r={envelope_corr:.3f}")
     assert envelope_corr > 0.95
     assert gemini.requests == []  # the other service was not asked
+    # Through the session registry: the session's Cartesia client (its voice) is the one
+    # that transcribed, and it goes when the tab's clients are cleared.
+    assert registry.stats().live_tts == 1
+    stt = registry.get_tts(session.id, CARTESIA_KEY).transcriber()
+    assert registry.stats().creations == 1
+    registry.clear(session.id)
+    assert registry.stats().live_tts == 0
+    assert stt._closed
 
 
 def test_a_refused_cartesia_key_is_a_plain_sentence(

@@ -27,6 +27,7 @@ class DaemonExecutor(Executor):
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._closed = False
         self._lock = threading.Lock()
+        self._unfinished = 0  # submitted and not yet done (queued or running)
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
 
@@ -37,8 +38,14 @@ class DaemonExecutor(Executor):
             if self._closed:
                 raise RuntimeError("cannot schedule new work after shutdown")
             future: Future[T] = Future()
+            self._unfinished += 1
             self._jobs.put((future, fn, args, kwargs))
             return future
+
+    def idle(self) -> bool:
+        """Nothing queued or running: work submitted earlier has all completed."""
+        with self._lock:
+            return self._unfinished == 0
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
@@ -53,6 +60,7 @@ class DaemonExecutor(Executor):
                         break
                     if job is not None:
                         job[0].cancel()
+                        self._unfinished -= 1
             self._jobs.put(None)
         if wait:
             self._thread.join()
@@ -66,10 +74,17 @@ class DaemonExecutor(Executor):
         while (job := self._jobs.get()) is not None:
             future, fn, args, kwargs = job
             if not future.set_running_or_notify_cancel():
+                self._done_one()
                 continue
             try:
                 result = fn(*args, **kwargs)
             except BaseException as error:  # handed to the waiting caller, as executors do
+                self._done_one()  # before the caller hears of it: idle() is true by then
                 future.set_exception(error)
             else:
+                self._done_one()
                 future.set_result(result)
+
+    def _done_one(self) -> None:
+        with self._lock:
+            self._unfinished -= 1

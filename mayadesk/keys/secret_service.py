@@ -75,17 +75,27 @@ class ClosingSecretService(SecretService.Keyring):
 
     def get_password(self, service: str, username: str) -> str | None:
         """The stored password, read over the kept connection when it works."""
+        answered, password = self.fast_password(service, username)
+        if answered:
+            return password
+        stock: str | None = super().get_password(service, username)
+        return stock
+
+    def fast_password(self, service: str, username: str) -> tuple[bool, str | None]:
+        """(True, password or None) when the kept connection could answer; (False, None)
+        when only the stock path can (locked, no service...). Never prompts, never blocks
+        on the user, so any thread may ask."""
         with self._reader_lock:
             collection = self._open_reader()
-            if collection is not None:
-                try:
-                    for item in collection.search_items(self._query(service, username)):
-                        return bytes(item.get_secret()).decode("utf-8")
-                    return None
-                except Exception:  # locked, daemon restarted...: the stock path says what
-                    self._close_reader()
-        password: str | None = super().get_password(service, username)
-        return password
+            if collection is None:
+                return False, None
+            try:
+                for item in collection.search_items(self._query(service, username)):
+                    return True, bytes(item.get_secret()).decode("utf-8")
+                return True, None
+            except Exception:  # locked, daemon restarted...: the stock path says what
+                self._close_reader()
+                return False, None
 
     def close(self) -> None:
         """Close the kept connection (at exit; a later read opens a new one)."""

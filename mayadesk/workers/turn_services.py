@@ -97,8 +97,10 @@ class TurnServices:
         """The profile's keys for this turn, read on the keyring thread; None if cancelled
         (or past `deadline`, a `time.monotonic()` value).
 
-        Reads go through the one keyring thread, in order with the user's changes, so a key
-        replaced in Settings is what the very next turn reads.
+        Reads are in order with the user's changes: when the keyring thread has nothing
+        pending, the kept Secret Service connection is read right here (no hop, ~2 ms);
+        otherwise the read queues behind the pending changes on that thread. Either way a
+        key replaced in Settings is what the very next turn reads.
         """
 
         def given_up() -> bool:
@@ -109,6 +111,10 @@ class TurnServices:
                 return None
         keys = self._keys
         assert keys is not None
+        if keys.keyring_executor.idle():  # no change of the user's is pending: read here
+            quick = keys.store.quick_snapshot(profile)
+            if quick is not None:
+                return quick
         future = keys.keyring_executor.submit(keys.store.snapshot, profile)
         while True:
             try:

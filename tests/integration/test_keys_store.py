@@ -213,7 +213,9 @@ def test_a_keyring_locked_or_gone_after_a_read_is_reported_not_remembered(
         store = KeyStore()
         store.set("default", "gemini", GEMINI)
         assert store.get("default", "gemini") == GEMINI
+        assert store.quick_snapshot("default") is not None
         service.lock()  # a screen locker locks the keyring while the app runs
+        assert store.quick_snapshot("default") is None  # the keyring thread must ask
         with pytest.raises(KeyringUnavailable) as caught:
             store.get("default", "gemini")
         assert caught.value.kind == "locked"
@@ -223,3 +225,15 @@ def test_a_keyring_locked_or_gone_after_a_read_is_reported_not_remembered(
         store.get("default", "gemini")
     assert caught.value.kind in ("no-backend", "failed")
     store.close()
+
+
+def test_a_quick_snapshot_reads_what_the_keyring_thread_would() -> None:
+    store = KeyStore()
+    store.set("default", "gemini", GEMINI)
+    store.set_for_this_run("default", "cartesia", CARTESIA)
+    quick = store.quick_snapshot("default")
+    assert quick is not None
+    assert (quick.gemini, quick.cartesia, quick.problem) == (GEMINI, CARTESIA, None)
+    assert quick == store.snapshot("default")
+    unset = store.quick_snapshot("nobody")
+    assert unset is not None and (unset.gemini, unset.cartesia) == (None, None)

@@ -50,3 +50,22 @@ def test_a_call_that_never_returns_does_not_keep_the_process_alive() -> None:
                             timeout=20)
     assert result.returncode == 0
     assert result.stdout.strip() == "exiting"
+
+
+def test_idle_only_when_everything_submitted_has_completed() -> None:
+    """A turn reads its keys off the keyring thread only when no change of the user's is
+    queued or running there: `idle` must not say so a moment early."""
+    executor = DaemonExecutor("test-idle")
+    release = threading.Event()
+    assert executor.idle()
+    running = executor.submit(release.wait, 5)
+    queued = executor.submit(lambda: "after")
+    assert not executor.idle()
+    release.set()
+    assert queued.result(5) == "after" and running.result(5) is True
+    assert executor.idle()  # counted done before the result is handed over
+    failing = executor.submit(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        failing.result(5)
+    executor.shutdown(wait=True)
+    assert executor.idle()

@@ -50,6 +50,9 @@ log = logging.getLogger("mayadesk.voice_input")
 
 RATE = AudioInput.SAMPLE_RATE
 BYTES_PER_MS = 2 * RATE // 1000
+# After a barge-in the mic opens while the last of Maya's voice is still in the sound path
+# (stop leaves 50-65 ms above a ~30 ms path here); that much of the recording is hers.
+BARGE_IN_TAIL_MS = 150
 PRE_ROLL_MS = 200
 """Audio kept before a detected start: the detector's start is at most a frame late, and a
 soft first consonant is better sent than clipped."""
@@ -133,6 +136,7 @@ class VoiceInput(QObject):
         self._hands_free = False
         self._pressed = False
         self._ptt = bytearray()
+        self._ptt_skip = 0
         self._stream = bytearray()  # hands-free audio, from VAD position `_stream_base`
         self._stream_base = 0
         self._muted = False
@@ -175,12 +179,14 @@ class VoiceInput(QObject):
         """The talk key went down (or the mic button was clicked on): start collecting."""
         if self._pressed:
             return
-        if self._maya_speaking():
+        barged = self._maya_speaking()
+        if barged:
             self.barge_in.emit()
         if not self._audio.is_active() and not self._audio.start(keep=False):
             return
         self._pressed = True
         self._ptt = bytearray()
+        self._ptt_skip = BARGE_IN_TAIL_MS * BYTES_PER_MS if barged else 0
         if not self._hands_free:
             self.listening.emit(True)
 
@@ -192,7 +198,7 @@ class VoiceInput(QObject):
         if not self._hands_free:
             self._audio.stop()  # its last chunk arrives (synchronously) before it returns
             self.listening.emit(False)
-        pcm, self._ptt = bytes(self._ptt), bytearray()
+        pcm, self._ptt = bytes(self._ptt[self._ptt_skip :]), bytearray()
         self._reset_stream()
         if len(pcm) < self._settings.min_speech_ms * BYTES_PER_MS:
             self.notice.emit(TOO_SHORT_TEXT)

@@ -79,6 +79,9 @@ class FakeHTTPServer(ThreadingHTTPServer):
             daemon=True,
         )
         with self._lock:
+            # A thread stays listed until it has ended (not just left its handler), so
+            # stop() joins every one; finished ones are pruned here.
+            self._conn_threads = {t for t in self._conn_threads if t.is_alive()}
             self._conn_threads.add(thread)
             self._conn_sockets.add(request)
         thread.start()
@@ -95,7 +98,6 @@ class FakeHTTPServer(ThreadingHTTPServer):
         finally:
             with self._lock:
                 self._conn_sockets.discard(request)
-                self._conn_threads.discard(threading.current_thread())
             self.shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:

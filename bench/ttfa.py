@@ -26,7 +26,9 @@ Run by `python -m bench ttfa` (in a child process: `python -m bench.ttfa child`)
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -157,7 +159,7 @@ async def path_floor(sound: Sound) -> float:
 
 
 async def pipelined_turn(
-    tab: ConversationTab, sound: Sound, gemini: FakeGemini, cartesia: FakeCartesia
+    tab: ConversationTab, sound: Sound, fakes: Fakes
 ) -> dict[str, float]:
     """Enter in the app; when the first token was shown and the first sound was heard, and
     where the time went on the way (seen by the fake servers, same clock)."""
@@ -184,17 +186,82 @@ async def pipelined_turn(
     finally:
         controller.reply_delta.disconnect(on_delta)
         controller.busy_changed.disconnect(on_busy)
-    request = [r for r in gemini.generate_requests if r.last_user_text == ASK][-1]
-    context = [c for c in cartesia.contexts if c.source == "websocket"][-1]
+    seen = fakes.last_turn()
     return {
         "ttfa": heard,
         "ttft": first_token[0] - entered if first_token else float("nan"),
-        "request_at": request.received_at - entered,
-        "context_at": context.started_at - entered,
-        "first_chunk_at": (context.first_chunk_at or float("nan")) - entered,
-        "sentence_at": request.sent_at[first_sentence_tokens() - 1] - entered,
+        "request_at": seen["received_at"] - entered,
+        "context_at": seen["context_at"] - entered,
+        "first_chunk_at": seen["first_chunk_at"] - entered,
+        "sentence_at": seen["sentence_at"] - entered,
+        "first_piece_words": seen["first_piece_words"],
+    }
+
+
+def last_turn_seen(gemini: FakeGemini, cartesia: FakeCartesia) -> dict[str, float]:
+    """What the fakes saw of the last turn, as times on the shared monotonic clock."""
+    request = [r for r in gemini.generate_requests if r.last_user_text == ASK][-1]
+    context = [c for c in cartesia.contexts if c.source == "websocket"][-1]
+    return {
+        "received_at": request.received_at,
+        "context_at": context.started_at,
+        "first_chunk_at": context.first_chunk_at or float("nan"),
+        "sentence_at": request.sent_at[first_sentence_tokens() - 1],
         "first_piece_words": float(len(context.pieces[0].split())) if context.pieces else 0.0,
     }
+
+
+class Fakes:
+    """The fake Gemini and Cartesia in a process of their own, as real servers are: their
+    threads must not take the GIL from the app being measured (their own request parsing
+    would count as the app's time). `time.monotonic` is one clock for both processes."""
+
+    def __init__(self) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.ttfa", "serve"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        urls = json.loads(self._read())
+        self.gemini_url: str = urls["gemini"]
+        self.cartesia_url: str = urls["cartesia"]
+        self.ws_url: str = urls["ws"]
+
+    def _read(self) -> str:
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the fake servers' process ended")
+        return line
+
+    def last_turn(self) -> dict[str, float]:
+        assert self._proc.stdin is not None
+        self._proc.stdin.write("last\n")
+        self._proc.stdin.flush()
+        seen: dict[str, float] = json.loads(self._read())
+        return seen
+
+    def close(self) -> None:
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
+        self._proc.wait(30)
+
+
+def serve() -> None:
+    """The fakes' process: URLs on the first line, then one line per "last" asked."""
+    from tests.fakes.cartesia import FakeCartesia
+    from tests.fakes.gemini import FakeGemini
+
+    with (
+        FakeGemini(accepted_keys={GEMINI_KEY}, responder=scripted) as gemini,
+        FakeCartesia(
+            accepted_keys={CARTESIA_KEY}, first_chunk_latency=CARTESIA_FIRST_CHUNK_S,
+            chunk_ms=CHUNK_MS, chunk_interval=CHUNK_MS / 2000.0, max_piece_seconds=60.0,
+        ) as cartesia,
+    ):
+        print(json.dumps({"gemini": gemini.base_url, "cartesia": cartesia.base_url,
+                          "ws": cartesia.ws_url}), flush=True)
+        for _ in sys.stdin:
+            print(json.dumps(last_turn_seen(gemini, cartesia)), flush=True)
 
 
 async def naive_turn(output: AudioOutput, sound: Sound, gemini_url: str, cartesia_url: str,
@@ -235,9 +302,7 @@ def _naive_synthesis(gemini_url: str, cartesia_url: str) -> tuple[str, bytes, fl
     return text, pcm, replied
 
 
-async def measure(
-    gemini: FakeGemini, cartesia: FakeCartesia, recorder: MonitorRecorder
-) -> dict[str, Any]:
+async def measure(fakes: Fakes, recorder: MonitorRecorder) -> dict[str, Any]:
     window, turns = await open_window()
     output = turns.speech.sink if turns.speech is not None else None
     assert output is not None, "speech did not start"
@@ -253,16 +318,18 @@ async def measure(
     paths, pipelined, naive = [], [], []
     for number in range(ROUNDS):
         paths.append(await path_floor(sound))
-        pipelined.append(await pipelined_turn(tab, sound, gemini, cartesia))
+        pipelined.append(await pipelined_turn(tab, sound, fakes))
         await sound.wait_quiet()
-        naive.append(await naive_turn(output, sound, gemini.base_url, cartesia.base_url, number))
+        naive.append(await naive_turn(output, sound, fakes.gemini_url, fakes.cartesia_url, number))
         await sound.wait_quiet()
     close_window(window, turns)
     return {"path": paths, "pipelined": pipelined, "naive": naive}
 
 
-def child() -> None:
-    """Services, fakes and the app in this process; prints the RESULT line."""
+def child(in_process_fakes: bool = False) -> None:
+    """Services and the app in this process (the fakes next door, unless
+    `in_process_fakes`: then `measure` gets the FakeGemini and FakeCartesia objects);
+    prints the RESULT line."""
     import os
 
     from tests.helpers.recording import MonitorRecorder
@@ -277,7 +344,17 @@ def child() -> None:
         recorder = None
         try:
             recorder = MonitorRecorder(base / "monitor.raw")
-            result = _with_fakes(lambda g, c: _run_app(g, c, recorder))
+            if in_process_fakes:
+                result = _with_fakes(lambda g, c: _run_app((g, c), recorder))
+            else:
+                fakes = Fakes()
+                try:
+                    os.environ["MAYADESK_GEMINI_BASE_URL"] = fakes.gemini_url
+                    os.environ["MAYADESK_CARTESIA_BASE_URL"] = fakes.cartesia_url
+                    os.environ["MAYADESK_CARTESIA_WS_URL"] = fakes.ws_url
+                    result = _run_app((fakes,), recorder)
+                finally:
+                    fakes.close()
             report(result)
         finally:
             if recorder is not None:
@@ -302,15 +379,10 @@ def _with_fakes(run: Callable[[FakeGemini, FakeCartesia], dict[str, Any]]) -> di
         os.environ["MAYADESK_GEMINI_BASE_URL"] = gemini.base_url
         os.environ["MAYADESK_CARTESIA_BASE_URL"] = cartesia.base_url
         os.environ["MAYADESK_CARTESIA_WS_URL"] = cartesia.ws_url
-        result = run(gemini, cartesia)
-        first = [r for r in gemini.generate_requests if r.last_user_text == ASK]
-        result["requests"] = len(first)
-        return result
+        return run(gemini, cartesia)
 
 
-def _run_app(
-    gemini: FakeGemini, cartesia: FakeCartesia, recorder: MonitorRecorder
-) -> dict[str, Any]:
+def _run_app(fakes: tuple[Any, ...], recorder: MonitorRecorder) -> dict[str, Any]:
     import os
 
     os.environ.setdefault("QT_API", "pyside6")
@@ -326,7 +398,8 @@ def _run_app(
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        return loop.run_until_complete(measure(gemini, cartesia, recorder))
+        result: dict[str, Any] = loop.run_until_complete(measure(*fakes, recorder))
+        return result
 
 
 # -- the parent's side ----------------------------------------------------------------------
@@ -390,4 +463,9 @@ def run() -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    child() if sys.argv[1:] == ["child"] else run()
+    if sys.argv[1:] == ["serve"]:
+        serve()
+    elif sys.argv[1:] == ["child"]:
+        child()
+    else:
+        run()

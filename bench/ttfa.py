@@ -26,13 +26,14 @@ Run by `python -m bench ttfa` (in a child process: `python -m bench.ttfa child`)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -246,8 +247,9 @@ class Fakes:
         self._proc.wait(30)
 
 
-def serve() -> None:
-    """The fakes' process: URLs on the first line, then one line per "last" asked."""
+@contextlib.contextmanager
+def fake_services() -> Iterator[tuple[FakeGemini, FakeCartesia]]:
+    """Gemini and Cartesia with the issue's injected latencies (in or out of process)."""
     from tests.fakes.cartesia import FakeCartesia
     from tests.fakes.gemini import FakeGemini
 
@@ -258,6 +260,12 @@ def serve() -> None:
             chunk_ms=CHUNK_MS, chunk_interval=CHUNK_MS / 2000.0, max_piece_seconds=60.0,
         ) as cartesia,
     ):
+        yield gemini, cartesia
+
+
+def serve() -> None:
+    """The fakes' process: URLs on the first line, then one line per "last" asked."""
+    with fake_services() as (gemini, cartesia):
         print(json.dumps({"gemini": gemini.base_url, "cartesia": cartesia.base_url,
                           "ws": cartesia.ws_url}), flush=True)
         for _ in sys.stdin:
@@ -364,16 +372,7 @@ def child(in_process_fakes: bool = False) -> None:
 
 
 def _with_fakes(run: Callable[[FakeGemini, FakeCartesia], dict[str, Any]]) -> dict[str, Any]:
-    from tests.fakes.cartesia import FakeCartesia
-    from tests.fakes.gemini import FakeGemini
-
-    with (
-        FakeGemini(accepted_keys={GEMINI_KEY}, responder=scripted) as gemini,
-        FakeCartesia(
-            accepted_keys={CARTESIA_KEY}, first_chunk_latency=CARTESIA_FIRST_CHUNK_S,
-            chunk_ms=CHUNK_MS, chunk_interval=CHUNK_MS / 2000.0, max_piece_seconds=60.0,
-        ) as cartesia,
-    ):
+    with fake_services() as (gemini, cartesia):
         import os
 
         os.environ["MAYADESK_GEMINI_BASE_URL"] = gemini.base_url

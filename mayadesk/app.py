@@ -114,11 +114,11 @@ def run_gui(argv: list[str]) -> int:
     with loop:  # one run of the loop: qasync's stop() would quit the QApplication
         loop.create_task(finish_start_up(window, turns, paths, settings))
         loop.run_until_complete(closed.wait())
-    from mayadesk.workers.tab_speech import close_all_speech
+    from mayadesk.voice.speaker import close_all_speakers
 
     if window.voice_in is not None:  # no transcription outlives the registry's clients
         window.voice_in.shut_down()
-    close_all_speech()  # before the registry closes the Cartesia clients they may use
+    close_all_speakers()  # all tabs, open or closed; before the registry closes their clients
     for warm_up in _warm_ups:  # a thread inside onnxruntime at finalisation aborts the exit
         warm_up.join(3.0)
     turns.registry.clear_all()

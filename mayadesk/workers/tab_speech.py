@@ -32,7 +32,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from mayadesk.llm.events import TokenDelta, TurnEvent, TurnFailed, TurnFinished, TurnStarted
 from mayadesk.voice.events import SpeechEvent, VoiceName
 from mayadesk.voice.replay import ReplayCache
-from mayadesk.voice.speaker import Speaker, close_all_speakers
+from mayadesk.voice.speaker import Speaker
 from mayadesk.voice.tts_base import AudioSink, LocalVoice, PostedVoice, StreamingVoice
 from mayadesk.voice.tts_reply import uid_reply
 
@@ -54,11 +54,6 @@ def badge_text(voices: list[VoiceName]) -> str:
     Plain words, not a speaker emoji: many Linux desktops have no emoji font.
     """
     return "Voice: " + " → ".join(VOICE_LABELS[v] for v in voices) if voices else ""
-
-
-def close_all_speech(timeout: float = 3.0) -> bool:
-    """At exit: silence every tab (open or closed) and wait, bounded, for its speech thread."""
-    return close_all_speakers(timeout)
 
 
 FLOOR_POLL_MS = 50  # how often a waiting background reply looks whether the floor is free

@@ -11,10 +11,16 @@ Guarantees, proven by property tests:
 - The pieces, concatenated, are exactly the input (spaces included): Cartesia joins the
   transcripts of one context exactly as sent, and "what was already spoken" stays computable
   when a voice fails mid-reply and the next one takes over.
-- The pieces do not depend on how the text was chunked. Every cut is a function of the text
-  alone; a cut is made only when the text that could still arrive can no longer change it.
-  That is why a sentence end at the very end of the buffer waits for the next character:
-  "$12." may become "$12.50", "Sure!" may become 'Sure!"'.
+- The pieces do not depend on how the text was chunked, with one deliberate exception: the
+  reply's first piece may end where a delta ends, when the text so far ends a sentence with a
+  plain word ("Sure!", "Coming right up."). Why: waiting for the next character there costs a
+  whole streamed chunk before any audio starts, and one chunk of real Gemini is 50-200 ms. The
+  rare wrong guess (a quote closing after 'Sure!', an ellipsis growing out of "Hmm.") costs a
+  slightly early pitch drop, never lost or repeated text. Everything after the first cut is
+  again a function of the text alone: a cut is made only when the text that could still
+  arrive can no longer change it. That is why any other sentence end at the very end of the
+  buffer waits for the next character: "$12." may become "$12.50", "Mr." is followed by a
+  name.
 
 Where a sentence ends: a run of ``.`` ``!`` ``?`` ``…``, then any closing quotes, brackets or
 emphasis marks, then whitespace, then a character that is not a lowercase letter — or any line
@@ -30,6 +36,19 @@ break. Not a sentence end:
 
 An ellipsis followed by a capitalised word *does* end a sentence ("Hmm... Let me see."): that
 is how it is written when the thought changes, and the voice should drop its pitch there.
+
+The reply's first piece is taken at the end of a delta, before the next character is seen,
+when the text so far ends with ``!`` / ``?`` (any run of them, "?!") or a single ``.`` right
+after a letter, then at most whitespace (which goes with the piece), and is long enough for
+``first_min_chars``. For a ``.`` the word before it must also be a plain word: at least two
+letters, or "I", not after another ``.``. Not taken early, so they wait as everywhere else:
+
+- a digit before the mark ("$12." may be "$12.50", "1." may start a list);
+- an abbreviation from the lists above ("Mr.", "No.", "e.g.", "a.m."), an initial ("J."), or
+  a word usually followed by more of the sentence ("etc.", "et al.", "ca.");
+- "..", "...", "…" (an ellipsis is often followed by lowercase), closing quotes, brackets or
+  emphasis after the mark ('"Cheers!"' may go on with "she said");
+- a mark inside a code block or inside ``[…]``.
 
 Sizes: a sentence shorter than ``min_chars`` (``first_min_chars`` for the first piece, so a
 quick "Sure!" starts the audio) is joined with the next one. When no sentence ends within
@@ -61,6 +80,9 @@ _ALWAYS_ABBREVIATIONS = frozenset(
      "approx", "incl", "esp", "viz"}
 )  # fmt: skip
 _NUMBER_ABBREVIATIONS = frozenset({"no", "nos", "vol", "pp", "nr", "fig"})
+# Words whose period is more often mid-sentence than final ("etc. and more", "et al. found"):
+# fine to cut after once the next word shows a capital, too risky to guess before it.
+_MID_SENTENCE_WORDS = frozenset({"etc", "al", "ca", "approx"})
 
 _UNDECIDED = -1
 _NOT_A_CUT = -2
@@ -83,6 +105,35 @@ def _skip_closers(text: str, start: int) -> int:
     while end < len(text) and text[end] in _CLOSERS:
         end += 1
     return end
+
+
+def _ends_plainly(text: str, start: int, end: int) -> bool:
+    """Whether the marks ``text[start:end]`` end a sentence in a way rarely continued.
+
+    That is "!", "?" or "?!" after a letter, or one "." after a plain word: the ends the
+    reply's first piece may be cut at before the next character shows they really are ends.
+    """
+    run = text[start:end]
+    if not run or not (set(run) <= {"!", "?"} or run == "."):
+        return False
+    word_start = start
+    while word_start > 0 and text[word_start - 1].isalpha():
+        word_start -= 1
+    word = text[word_start:start]
+    if not word:
+        return False  # a digit ("$12.", "1."), a closing bracket or quote, or nothing
+    if run != ".":
+        return True
+    if len(word) < 2 and word != "I":
+        return False  # "J." is an initial, "m." the end of "a.m."
+    if word_start > 0 and text[word_start - 1] == ".":
+        return False  # "e.g.", "i.e.", "U.S."
+    lower = word.lower()
+    return not (
+        lower in _ALWAYS_ABBREVIATIONS
+        or lower in _NUMBER_ABBREVIATIONS
+        or lower in _MID_SENTENCE_WORDS
+    )
 
 
 class _Layout:
@@ -173,6 +224,8 @@ class SentenceSplitter:
         pieces: list[str] = []
         while self._buffer:
             cut = self._next_cut(self._buffer, final)
+            if cut is None and self._first and not final:
+                cut = self._eager_first_cut(self._buffer)
             if cut is None:
                 break
             piece, self._buffer = self._buffer[:cut], self._buffer[cut:]
@@ -246,6 +299,26 @@ class SentenceSplitter:
         if len(token) == 1 and token.isupper() and token != "I":
             return True
         return token.isdigit() and self._starts_line(text, start)
+
+    def _eager_first_cut(self, text: str) -> int | None:
+        """The whole buffer, when it plainly ends the reply's first sentence; else None.
+
+        Only asked when the usual rules wait for the next character. Guessing here buys the
+        first audio one streamed chunk earlier; the guess is limited to ends that are
+        rarely continued, since a wrong one is heard as an early drop of the voice's pitch.
+        """
+        mark_end = len(text.rstrip())
+        mark_start = mark_end
+        while mark_start > 0 and text[mark_start - 1] in ".!?…":
+            mark_start -= 1
+        if not _ends_plainly(text, mark_start, mark_end):
+            return None
+        layout = _Layout(text)
+        if layout.in_code(mark_start) or layout.in_brackets(mark_start):
+            return None
+        if _weight(text) < max(1, self._first_min):
+            return None
+        return len(text)
 
     def _starts_line(self, text: str, index: int) -> bool:
         newline = text.rfind("\n", 0, index)

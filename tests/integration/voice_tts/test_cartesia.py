@@ -173,8 +173,8 @@ def test_time_to_first_audio_from_the_first_push(
     speaker_b = Speaker(first, events)
     try:
         speaker_b.begin_reply("r1", voice)
-        speaker_b.feed("Sure thing! ")
-        complete = time.monotonic()  # the next character completes the first sentence
+        complete = time.monotonic()
+        speaker_b.feed("Sure thing! ")  # a plain first sentence leaves with its delta
         speaker_b.feed("Coming right up.")
         fake.wait_until(lambda: len(fake.contexts) == 2)
         pushed_at = fake.contexts[1].started_at

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 
 import pytest
 
@@ -22,6 +23,33 @@ def _every_sentence(text: str) -> list[str]:
 
 def _weight(piece: str) -> int:
     return len(STATE_TAG.sub("", piece).strip())
+
+
+def _ends(pieces: list[str]) -> set[int]:
+    return set(itertools.accumulate(map(len, pieces)))
+
+
+# The eager rule for the reply's first piece, restated here rather than imported, so a change
+# in the splitter's word lists or checks shows up as a failing test.
+_PLAIN_END = re.compile(r"(?:[^\W\d_][!?]+|(?<![^\W\d_])(?<!\.)(?P<word>[^\W\d_]{2,}|I)\.)\s*\Z")
+_NOT_PLAIN_WORDS = frozenset(
+    {"mr", "mrs", "ms", "mx", "dr", "prof", "st", "jr", "sr", "vs", "cf", "approx", "incl",
+     "esp", "viz", "no", "nos", "vol", "pp", "nr", "fig", "etc", "al", "ca"}
+)  # fmt: skip
+
+
+def _may_end_early(piece: str, first_min_chars: int) -> bool:
+    """Whether a first piece may end where a delta ended, before the next character was seen."""
+    end = _PLAIN_END.search(piece)
+    if end is None:
+        return False
+    word = end["word"]
+    if word is not None and word.lower() in _NOT_PLAIN_WORDS:
+        return False
+    before = piece[: end.start()]
+    in_code = any(before.count(fence) % 2 for fence in ("```", "~~~"))
+    in_brackets = before.rfind("[") > before.rfind("]")
+    return not in_code and not in_brackets and _weight(piece) >= max(1, first_min_chars)
 
 
 BOUNDARIES = _cases(
@@ -92,9 +120,17 @@ def test_sentence_boundaries(text: str, pieces: list[str]) -> None:
 def test_boundaries_hold_when_streamed_one_character_at_a_time(
     text: str, pieces: list[str]
 ) -> None:
+    """Only the first piece may end early, at a plain sentence end; every later cut holds."""
     splitter = SentenceSplitter(first_min_chars=1, min_chars=1, max_chars=10_000)
     got = [piece for char in text for piece in splitter.feed(char)] + splitter.flush()
-    assert got == pieces
+    assert "".join(got) == text
+    if got != pieces:
+        first_end = len(pieces[0])
+        assert len(got[0]) <= first_end, got
+        assert _may_end_early(got[0], 1), got
+        assert {e for e in _ends(got) if e > first_end} == {
+            e for e in _ends(pieces) if e > first_end
+        }, got
 
 
 SIZES = _cases(
@@ -198,11 +234,13 @@ def test_code_block_longer_than_max_chars_stays_whole() -> None:
 # --- streaming: pieces leave as soon as they are certain ------------------------------------
 
 
-def test_a_sentence_leaves_when_the_next_character_arrives() -> None:
-    splitter = SentenceSplitter()
+def test_a_later_sentence_leaves_when_the_next_character_arrives() -> None:
+    splitter = SentenceSplitter(min_chars=1)
     assert splitter.feed("[STATE: happy] Sure") == []
-    assert splitter.feed("!") == []  # could still become 'Sure!"' or "Sure!?"
-    assert splitter.feed(" What") == ["[STATE: happy] Sure! "]
+    assert splitter.feed("!") == ["[STATE: happy] Sure!"]  # the first piece is guessed
+    assert splitter.feed(" Coming up") == []
+    assert splitter.feed("!") == []  # could still become 'up!"' or "up!?"
+    assert splitter.feed(" What") == [" Coming up! "]
     assert splitter.pending == "What"
 
 
@@ -239,10 +277,99 @@ def test_pieces_stream_out_before_the_reply_ends() -> None:
             emitted_at[piece] = index
     tail = splitter.flush()
     assert emitted_at == {
-        "[STATE: happy] Sure! ": tokens.index(" One"),
-        "One Martini, dirty, with a twist — that's $14.50. ": tokens.index(" Want"),
+        "[STATE: happy] Sure!": tokens.index("!"),
+        " One Martini, dirty, with a twist — that's $14.50. ": tokens.index(" Want"),
     }
     assert tail == ["Want the No. 5 too? It's 20% off tonight."]
+
+
+# --- the reply's first piece leaves with the delta that plainly ends it ----------------------
+
+FIRST_PIECE = _cases(
+    (
+        "a first sentence",
+        "[STATE: happy] Coming right up, one gin and tonic for you.",
+        ["[STATE: happy] Coming right up, one gin and tonic for you."],
+    ),
+    ("exclamation", "Sure!", ["Sure!"]),
+    ("question", "Really?", ["Really?"]),
+    ("mark run", "Really?!", ["Really?!"]),
+    ("trailing space goes with it", "Thank you. ", ["Thank you. "]),
+    ("trailing line breaks go with it", "Here you go!\n\n", ["Here you go!\n\n"]),
+    ("I", "Neither do I.", ["Neither do I."]),
+    ("price", "It's $12.", []),
+    ("number", "1.", []),
+    ("title", "Ask Mr.", []),
+    ("number abbreviation", "No.", []),
+    ("e.g.", "Sweet, e.g.", []),
+    ("a.m.", "Open till 2 a.m.", []),
+    ("initial", "J.", []),
+    ("initial after a name", "Ask Michael J.", []),
+    ("single lowercase letter", "Plan a.", []),
+    ("word after a dot", "She has a B.Sc.", []),
+    ("ellipsis", "Hmm...", []),
+    ("two dots", "Hmm..", []),
+    ("unicode ellipsis", "Wait…", []),
+    ("mixed mark run", "Wait?.", []),
+    ("etc", "wine, beer, etc.", []),
+    ("et al", "Smith et al.", []),
+    ("ca", "Aged ca.", []),
+    ("approx", "It's approx.", []),
+    ("closing quote", '"Cheers!"', []),
+    ("closing bracket", "(on the house!)", []),
+    ("emphasis", "**Great choice.**", []),
+    ("in a code block", "```\ncode.\n", []),
+    ("in brackets", "[Note: see here.", []),
+    ("no sentence mark", "Coming right up", []),
+)
+
+
+@pytest.mark.parametrize(("delta", "pieces"), FIRST_PIECE)
+def test_the_first_piece_leaves_with_the_delta_that_plainly_ends_it(
+    delta: str, pieces: list[str]
+) -> None:
+    splitter = SentenceSplitter()
+    assert splitter.feed(delta) == pieces
+    assert splitter.pending == delta.removeprefix("".join(pieces))
+    assert _may_end_early(delta, 1) == bool(pieces)  # the test's restatement agrees
+
+
+def test_the_first_piece_still_needs_first_min_chars() -> None:
+    splitter = SentenceSplitter(first_min_chars=6)
+    assert splitter.feed("[STATE: happy] Hi!") == []  # the tag does not count
+    assert splitter.feed(" Sure!") == ["[STATE: happy] Hi! Sure!"]
+
+
+def test_only_the_first_piece_is_taken_early() -> None:
+    splitter = SentenceSplitter(min_chars=1)
+    assert splitter.feed("Sure! Second one is here.") == ["Sure! "]
+    assert splitter.feed(" And") == ["Second one is here. "]
+    assert splitter.flush() == ["And"]
+
+
+def test_after_an_early_first_piece_a_line_start_is_known() -> None:
+    """The early cut does the usual bookkeeping: "1." after it starts a list item."""
+    splitter = SentenceSplitter(min_chars=1)
+    assert splitter.feed("Here you go!\n") == ["Here you go!\n"]
+    assert splitter.feed("1. Martini\n2") == ["1. Martini\n"]
+    assert split_all("Here you go!\n1. Martini\n2", min_chars=1)[1] == "1. Martini\n"
+
+
+@pytest.mark.parametrize(
+    ("deltas", "pieces"),
+    [
+        pytest.param(["Hmm.", "..  Let me see."], ["Hmm.", "..  ", "Let me see."], id="ellipsis"),
+        pytest.param(['"Cheers!', '" she said.'], ['"Cheers!', '" she said.'], id="quote"),
+        pytest.param(["Sure!", " What'll it be?"], ["Sure!", " What'll it be?"], id="space"),
+    ],
+)
+def test_a_wrong_early_guess_still_rebuilds_the_text_exactly(
+    deltas: list[str], pieces: list[str]
+) -> None:
+    splitter = SentenceSplitter(min_chars=1)
+    got = [piece for delta in deltas for piece in splitter.feed(delta)] + splitter.flush()
+    assert got == pieces
+    assert "".join(got) == "".join(deltas)
 
 
 @pytest.mark.parametrize(
@@ -357,6 +484,25 @@ def _stream(chunks: list[str], config: dict[str, int]) -> list[str]:
     return pieces + splitter.flush()
 
 
+def _streamed_early(text: str, chunks: list[str], config: dict[str, int]) -> bool:
+    """Check a chunked stream against the whole text; True when its first piece ended early.
+
+    Either the pieces are the whole text's, or the first one ended where a delta ended, at a
+    plain sentence end, and everything after it is what that first piece and the rest of the
+    text give at once (the chunking mattered for the first cut only).
+    """
+    context = f"text={text!r} chunks={chunks!r}"
+    streamed = _stream(chunks, config)
+    assert "".join(streamed) == text, context
+    if streamed == split_all(text, **config):
+        return False
+    first = streamed[0]
+    assert len(first) in _ends(chunks), context
+    assert _may_end_early(first, config["first_min_chars"]), context
+    assert _stream([first, text[len(first) :]], config) == streamed, context
+    return True
+
+
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: "-".join(map(str, c.values())))
 @pytest.mark.parametrize("seed", SEEDS)
 def test_pieces_rebuild_the_text_whatever_the_chunking(seed: int, config: dict[str, int]) -> None:
@@ -366,8 +512,19 @@ def test_pieces_rebuild_the_text_whatever_the_chunking(seed: int, config: dict[s
     assert "".join(whole) == text
     assert all(whole), "no empty pieces"
     for _ in range(5):
-        chunks = _random_chunks(rng, text)
-        assert _stream(chunks, config) == whole, f"text={text!r} chunks={chunks!r}"
+        _streamed_early(text, _random_chunks(rng, text), config)
+
+
+def test_the_random_chunkings_do_end_first_pieces_early() -> None:
+    """Guards the property above from passing on chunkings that never take the early cut."""
+    early = total = 0
+    for seed, config in itertools.product(SEEDS, CONFIGS):
+        rng = random.Random(seed)
+        text, _ = _random_text(rng)
+        for _ in range(5):
+            early += _streamed_early(text, _random_chunks(rng, text), config)
+            total += 1
+    assert total // 10 < early < total - total // 10, (early, total)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

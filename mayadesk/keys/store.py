@@ -361,21 +361,23 @@ class KeyStore:
             backend = self._backend()
         except KeyringUnavailable:
             return None
-        fast = getattr(backend, "fast_password", None)
         found: dict[str, str | None] = {}
         for provider in PROVIDERS:
             held = self.session.get(profile, provider)
             if held is not None:
                 found[provider] = held
-                continue
+        missing = [provider for provider in PROVIDERS if provider not in found]
+        if missing:
+            fast = getattr(backend, "fast_passwords", None)
             if fast is None:
                 return None
-            answered, key = fast(SERVICE, username(profile, provider))
-            if not answered:
+            keys = fast(SERVICE, [username(profile, provider) for provider in missing])
+            if keys is None:
                 return None
-            if key:
-                redaction.remember(key)
-            found[provider] = key or None
+            for provider, key in zip(missing, keys, strict=True):
+                if key:
+                    redaction.remember(key)
+                found[provider] = key or None
         return ProfileKeys(profile, found["gemini"], found["cartesia"], None)
 
     def snapshot(self, profile: str) -> ProfileKeys:

@@ -284,6 +284,8 @@ class TTSContext:
     flushes: int = 0
     error: dict[str, Any] | None = None
     started_at: float = field(default_factory=time.monotonic)
+    #: When the first piece with words arrived: ``first_chunk_latency`` counts from here.
+    first_text_at: float | None = None
     first_chunk_at: float | None = None
     #: ``done`` was sent.
     done: threading.Event = field(default_factory=threading.Event)
@@ -760,6 +762,8 @@ class FakeCartesia(FakeServer):
             transcript = body.get("transcript")
             if isinstance(transcript, str) and transcript:
                 ctx.pieces.append(transcript)
+                if ctx.first_text_at is None and transcript.strip():
+                    ctx.first_text_at = time.monotonic()
             self._changed.notify_all()
 
     def _voice_page(self, query: Mapping[str, str]) -> dict[str, Any]:
@@ -799,7 +803,10 @@ class FakeCartesia(FakeServer):
         sent: list[bytes] = []
         for start in range(0, n_samples, per_chunk):
             if ctx.first_chunk_at is None and self.first_chunk_latency > 0:
-                self._pause(ctx, self.first_chunk_latency)
+                # On the clock, from the words' arrival: the tone's rendering and the
+                # thread hop must not add to the latency a benchmark injects.
+                since = time.monotonic() - (ctx.first_text_at or ctx.started_at)
+                self._pause(ctx, max(0.0, self.first_chunk_latency - since))
             hold = self.hold_after_chunks
             if hold is not None and ctx.chunks_sent >= hold:
                 self._hold(ctx)

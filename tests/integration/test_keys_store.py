@@ -197,9 +197,13 @@ def test_a_key_replaced_by_another_program_is_read_at_once() -> None:
         input=GEMINI_2, text=True, check=True, capture_output=True, timeout=20,
     )
     assert store.get("default", "gemini") == GEMINI_2
+    quick = store.quick_snapshot("default")  # both keys in one pipelined read
+    assert quick is not None and (quick.gemini, quick.cartesia) == (GEMINI_2, None)
     subprocess.run(["secret-tool", "clear", "service", "mayadesk", "username", "default/gemini"],
                    check=True, capture_output=True, timeout=20)
     assert store.get("default", "gemini") is None
+    quick = store.quick_snapshot("default")
+    assert quick is not None and quick.gemini is None
     store.close()
     assert store.snapshot("default").gemini is None  # and reads work after close
 
@@ -235,5 +239,8 @@ def test_a_quick_snapshot_reads_what_the_keyring_thread_would() -> None:
     assert quick is not None
     assert (quick.gemini, quick.cartesia, quick.problem) == (GEMINI, CARTESIA, None)
     assert quick == store.snapshot("default")
+    store.set("default", "cartesia", CARTESIA)  # both in the keyring (set drops the held one)
+    both = store.quick_snapshot("default")
+    assert both is not None and (both.gemini, both.cartesia) == (GEMINI, CARTESIA)
     unset = store.quick_snapshot("nobody")
     assert unset is not None and (unset.gemini, unset.cartesia) == (None, None)

@@ -35,6 +35,7 @@ from mayadesk.config import Settings
 from mayadesk.llm.context import Context
 from mayadesk.llm.errors import GeminiKeyMissing, GeminiSetupError, StreamCancelled
 from mayadesk.llm.messages import SIGNATURES_KEY, to_langchain
+from mayadesk.llm.send_gate import RequestRefused, SendGate
 from mayadesk.llm.stream import ReplyDone, StreamPart, TextPiece
 from mayadesk.sessions.history import ToolCall
 
@@ -93,8 +94,9 @@ class _AbortableTransport(httpx.HTTPTransport):
         super().__init__()
         self._local = threading.local()
 
-    def bind(self, abort: _Abort | None) -> None:
+    def bind(self, abort: _Abort | None, gate: SendGate | None = None) -> None:
         self._local.abort = abort
+        self._local.gate = gate
 
     async def aclose(self) -> None:
         """The SDK's async client shares this transport (langchain hands the same
@@ -104,6 +106,13 @@ class _AbortableTransport(httpx.HTTPTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         abort: _Abort | None = getattr(self._local, "abort", None)
+        gate: SendGate | None = getattr(self._local, "gate", None)
+        if gate is not None:
+            self._local.gate = None  # held once: a retry inside the SDK goes straight out
+            try:
+                gate.wait(lambda: abort is not None and abort.aborted)
+            except RequestRefused as refused:
+                raise httpx.ReadError(str(refused), request=request) from None
         if abort is not None and abort.aborted:
             raise httpx.ReadError("cancelled before sending", request=request)
         response = super().handle_request(request)
@@ -125,9 +134,11 @@ class _ReplyStream:
         source: Callable[[], Iterator[Any]],
         transport: _AbortableTransport,
         cancel: threading.Event,
+        gate: SendGate | None = None,
     ) -> None:
         self._transport = transport
         self._cancel = cancel
+        self._gate = gate
         self._abort = _Abort()
         self._queue: queue.SimpleQueue[StreamPart | _Failure] = queue.SimpleQueue()
         self._finished = False
@@ -137,7 +148,7 @@ class _ReplyStream:
         self._thread.start()
 
     def _read(self, source: Callable[[], Iterator[Any]]) -> None:
-        self._transport.bind(self._abort)
+        self._transport.bind(self._abort, self._gate)
         try:
             total: Any = None
             finish_reason: str | None = None
@@ -182,6 +193,8 @@ class _ReplyStream:
         """Stop reading and end the HTTP request (Gemini sees the connection close)."""
         if not self._finished:
             self._abort.abort()
+        if self._gate is not None:
+            self._gate.refuse()  # a request still held is never sent
         self._end()
 
     def _end(self) -> None:
@@ -225,6 +238,9 @@ class GeminiChat:
     Thread-safe for one stream at a time per session, which is how turns run.
     """
 
+    holds_requests = True
+    """`stream` takes a `SendGate`: a turn may prepare its request before its keys are read."""
+
     def __init__(
         self,
         *,
@@ -264,11 +280,21 @@ class GeminiChat:
         self._bound = self._model.bind_tools([dict(t) for t in tools]) if tools else self._model
         self.model = model
 
-    def stream(self, context: Context, cancel: threading.Event | None = None) -> _ReplyStream:
-        """Start one streamed request for `context`; see `stream.ReplyStream`."""
+    def stream(
+        self,
+        context: Context,
+        cancel: threading.Event | None = None,
+        gate: SendGate | None = None,
+    ) -> _ReplyStream:
+        """Start one streamed request for `context`; see `stream.ReplyStream`. With `gate`,
+        the request is prepared at once but held before sending until the gate opens (a
+        refused gate fails the stream with nothing sent); see `send_gate`."""
         messages = to_langchain(context)
         return _ReplyStream(
-            lambda: self._bound.stream(messages), self._transport, cancel or threading.Event()
+            lambda: self._bound.stream(messages),
+            self._transport,
+            cancel or threading.Event(),
+            gate,
         )
 
     def ask_once(

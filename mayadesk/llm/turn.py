@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mayadesk.bar.tools import BarTools, declarations
-from mayadesk.llm.context import DEFAULT_CONTEXT_BUDGET_CHARS, build_context
+from mayadesk.llm.context import DEFAULT_CONTEXT_BUDGET_CHARS, Context, build_context
 from mayadesk.llm.emotion import EmotionParser
 from mayadesk.llm.errors import EmptyReply, StreamCancelled, TurnError, map_gemini_error
 from mayadesk.llm.events import (
@@ -45,6 +45,7 @@ __all__ = [
     "TOOL_BOUND_SENTENCE",
     "TOOL_DECLARATIONS",
     "RetryPolicy",
+    "request_context",
     "run_turn",
 ]
 
@@ -109,6 +110,14 @@ def run_turn(
     return turn.finish(stopped=False)
 
 
+def request_context(session: Session, budget: int = DEFAULT_CONTEXT_BUDGET_CHARS) -> Context:
+    """What the next request of `session` sends: its history as it is now, in the budget."""
+    with session.lock:
+        entries = session.history.all_entries()
+        phase = session.phase
+    return build_context(entries, system_instruction(phase, session.bar.menu.bar), budget)
+
+
 class _Turn:
     """The state of one running turn; only `run_turn` uses it."""
 
@@ -159,11 +168,7 @@ class _Turn:
     def _request_once(self) -> _Reply:
         if self.cancel.is_set():
             raise StreamCancelled
-        with self.session.lock:
-            entries = self.session.history.all_entries()
-            phase = self.session.phase
-        system = system_instruction(phase, self.session.bar.menu.bar)
-        context = build_context(entries, system, self.context_budget)
+        context = request_context(self.session, self.context_budget)
         parser = EmotionParser()
         parts: list[str] = []
         done = ReplyDone()

@@ -268,6 +268,19 @@ class SessionRegistry(Generic[LLMT, TTST]):
             )
         return cast(LLMT, client)
 
+    def peek_llm(self, session_id: str, tools: Sequence[Any]) -> LLMT | None:
+        """The session's cached LLM client for this tool set, whatever key built it; None
+        if there is none. Never creates, never counts a hit or a miss.
+
+        For work that may start before the key is read (a turn prepares its request while
+        its keys are read): only `get_llm` with the key says whether it may be *used*.
+        """
+        entry = self._entries.get(session_id)
+        slot = entry.llm if entry is not None else None
+        if slot is None or slot.tools is not tools:
+            return None
+        return cast(LLMT, slot.client)
+
     def get_tts(self, session_id: str, key: str) -> TTST:
         """Return the session's TTS client for this Cartesia key, creating it once."""
         key_tag = self._tag(key)

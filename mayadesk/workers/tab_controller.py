@@ -151,8 +151,8 @@ class TabController(QObject):
             self._add(Message(Role.NOTICE, NO_MODEL_NOTICE))
             return True
         self._waiting.append((text, time.monotonic()))
+        self._start_next()  # first: the request is what the user waits for (see _start_turn)
         self.message_added.emit(Message(Role.USER, text))  # shown now; history at its turn
-        self._start_next()
         return True
 
     def retry(self) -> bool:
@@ -239,8 +239,8 @@ class TabController(QObject):
             return
         text, sent_at = self._waiting.popleft()
         self.session.add_message(Message(Role.USER, text))
-        self._sync()
         self._start_turn(sent_at)
+        self._sync()
 
     def _start_turn(self, sent_at: float) -> None:
         assert self._services is not None
@@ -252,7 +252,6 @@ class TabController(QObject):
         self._draft_saved_at = time.monotonic()
         self._cancel = threading.Event()
         self._can_retry = False
-        self.busy_changed.emit(True)
         self._thread.worker.speech = speech = self._tab_speech()
         self._sent_at = sent_at
         self._record = ReplyRecord()
@@ -261,10 +260,15 @@ class TabController(QObject):
             self._record.speech_id = self._speaking_reply
             self._keep_record(self._speaking_reply, self._record, sent_at)
             self._reply_voices = []
-            self.voice_changed.emit("")
             if self._in_front:  # the new reply is what the user waits for: not a replay
                 speech.floor.silence(keep=speech)
+        # The worker starts before the window redraws and the history is saved: those take
+        # the GIL for milliseconds the request would wait for. Its events arrive queued, so
+        # the slots below still run before the first of them.
         self._thread.start_turn(self._turn_id, self._cancel)
+        self.busy_changed.emit(True)
+        if speech is not None:
+            self.voice_changed.emit("")
 
     def _tab_speech(self) -> TabSpeech | None:
         """The tab's voice, made on its first turn once the app's speech is ready; None while

@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     from mayadesk.app_services import KeyServices
     from mayadesk.config import Settings
     from mayadesk.keys.store import ProfileKeys
+    from mayadesk.llm.context import Context
     from mayadesk.llm.retry import RetryPolicy
+    from mayadesk.llm.send_gate import SendGate
+    from mayadesk.llm.stream import ChatModel, ReplyStream
     from mayadesk.voice.tts_base import StreamingVoice
     from mayadesk.workers.tab_speech import SpeechServices, TabSpeech
 
@@ -133,45 +136,133 @@ class TurnServices:
         speech: TabSpeech | None = None,
     ) -> None:
         """One turn of `session` (on a worker thread): keys, client, then the LLM turn;
-        with `speech`, the reply's visible text is also spoken as it streams."""
+        with `speech`, the reply's visible text is also spoken as it streams.
+
+        From a tab's second turn on, the first request is prepared while the keys are read
+        (`_prepare_ahead`) and sent only once they allow the client it was prepared with.
+        """
         from mayadesk.bar.tools import BarTools
         from mayadesk.llm.retry import DEFAULT_RETRY
-        from mayadesk.llm.turn import TOOL_DECLARATIONS, run_turn
+        from mayadesk.llm.turn import run_turn
+
+        ahead = self._prepare_ahead(session, cancel)
+        try:
+            allowed = self._allowed_llm(session, turn_id, cancel, emit, ahead)
+        finally:
+            if ahead is not None and not ahead.gate.decided:
+                ahead.close()  # whatever happened, a request not allowed is never sent
+        if allowed is None:
+            return
+        llm, keys = allowed
+        if speech is not None:
+            emit = speech.tap(turn_id, cancel, lambda: self.cartesia_voice(session, keys), emit)
+        try:
+            run_turn(
+                session,
+                llm,
+                BarTools(session.bar, session.lock),
+                turn_id=turn_id,
+                cancel=cancel,
+                emit=emit,
+                max_tool_rounds=self.options.max_tool_rounds,
+                retry=self.options.retry or DEFAULT_RETRY,
+                context_budget=self.options.context_budget,
+            )
+        finally:
+            if isinstance(llm, PreparedRequest):
+                llm.close()  # stopped before the loop took its request: end it
+
+    def _allowed_llm(
+        self,
+        session: Session,
+        turn_id: int,
+        cancel: threading.Event,
+        emit: Callable[[TurnEvent], None],
+        ahead: PreparedRequest | None,
+    ) -> tuple[ChatModel, ProfileKeys] | None:
+        """The turn's keys and the client they allow — `ahead` itself, its gate opened,
+        when it was prepared with that client. None when the turn ends here (stopped, no
+        key, no client), its events emitted."""
+        from mayadesk.llm.turn import TOOL_DECLARATIONS
 
         profile = session.profile
         keys = self.key_snapshot(profile, cancel)
         if keys is None:
             emit(TurnStarted(turn_id))
             emit(TurnFinished(turn_id, "", session.emotion, stopped=True))
-            return
+            return None
         if not keys.gemini:
             emit(TurnStarted(turn_id))
             error = map_gemini_error(GeminiKeyMissing(), profile)
             if keys.problem:  # the keyring could not be read: say that, not "no key"
                 error = dataclasses.replace(error, message=keys.problem)
             emit(TurnFailed(turn_id, error))
-            return
+            return None
         try:
-            llm = self.registry.get_llm(session.id, keys.gemini, TOOL_DECLARATIONS)
+            llm: ChatModel = self.registry.get_llm(session.id, keys.gemini, TOOL_DECLARATIONS)
         except Exception as exc:
             log.warning("Session %s: no Gemini client (%s)", session.id[:8], type(exc).__name__)
             emit(TurnStarted(turn_id))
             emit(TurnFailed(turn_id, map_gemini_error(exc, profile)))
-            return
-        if speech is not None:
-            emit = speech.tap(turn_id, cancel, lambda: self.cartesia_voice(session, keys), emit)
-        run_turn(
-            session,
-            llm,
-            BarTools(session.bar, session.lock),
-            turn_id=turn_id,
-            cancel=cancel,
-            emit=emit,
-            max_tool_rounds=self.options.max_tool_rounds,
-            retry=self.options.retry or DEFAULT_RETRY,
-            context_budget=self.options.context_budget,
-        )
+            return None
+        if ahead is not None and ahead.client is llm:  # the keys allow it: send
+            ahead.gate.open()
+            return ahead, keys
+        return llm, keys  # (a key changed: `run` refuses the held request, nothing was sent)
+
+    def _prepare_ahead(self, session: Session, cancel: threading.Event) -> PreparedRequest | None:
+        """The turn's first request, started with the session's cached Gemini client and
+        held before sending (see `llm.send_gate`), so the SDK builds it while the keys are
+        read; None when there is no cached client yet (a tab's first turn) to prepare with."""
+        from mayadesk.llm.send_gate import SendGate
+        from mayadesk.llm.turn import TOOL_DECLARATIONS, request_context
+
+        client = self.registry.peek_llm(session.id, TOOL_DECLARATIONS)
+        if client is None or not getattr(client, "holds_requests", False) or cancel.is_set():
+            return None
+        context = request_context(session, self.options.context_budget)
+        gate = SendGate()
+        try:
+            stream = client.stream(context, cancel, gate)
+        except Exception as exc:  # e.g. a client closed meanwhile: the usual path will do
+            log.info("Session %s: request not prepared (%s)", session.id[:8], type(exc).__name__)
+            return None
+        return PreparedRequest(client, context, gate, stream)
 
     def release(self, session: Session) -> None:
         """The tab closed: close its clients (connection pools, sockets)."""
         self.registry.clear(session.id)
+
+
+class PreparedRequest:
+    """A turn's first request, prepared with a cached client and held at its `gate`.
+
+    A `ChatModel` to the turn loop: its first `stream` is the prepared one when asked for
+    the same context (it is, unless the history changed meanwhile); every other call goes
+    to the client, as a retry or a tool round would.
+    """
+
+    def __init__(self, client: Any, context: Context, gate: SendGate, stream: ReplyStream):
+        self.client = client
+        self.gate = gate
+        self._context: Context | None = context
+        self._stream: ReplyStream | None = stream
+
+    def stream(self, context: Context, cancel: threading.Event) -> ReplyStream:
+        prepared, self._stream = self._stream, None
+        expected, self._context = self._context, None
+        if prepared is not None:
+            if context == expected:
+                return prepared
+            prepared.close()
+        fresh: ReplyStream = self.client.stream(context, cancel)
+        return fresh
+
+    def close(self) -> None:
+        """Refuse the held request and end it, unless the turn loop has taken it (then the
+        loop closes it)."""
+        self.gate.refuse()
+        prepared, self._stream = self._stream, None
+        if prepared is not None:
+            prepared.close()
+

@@ -129,6 +129,23 @@ def test_same_key_returns_the_cached_clients(registry: SessionRegistry[Any, Any]
     assert_adds_up(stats)
 
 
+def test_peek_shows_the_cached_chat_whatever_its_key_and_counts_nothing(
+    registry: SessionRegistry[Any, Any],
+) -> None:
+    assert registry.peek_llm("s1", TOOLS) is None  # nothing cached: nothing to prepare with
+    llm = registry.get_llm("s1", GEMINI_KEY, TOOLS)
+    before = registry.stats()
+    assert registry.peek_llm("s1", TOOLS) is llm
+    assert registry.peek_llm("s1", (Tool("get_menu"),)) is None  # another tool set
+    assert registry.peek_llm("s2", TOOLS) is None
+    after = registry.stats()
+    assert (after.hits, after.misses, after.creations) == (
+        before.hits, before.misses, before.creations
+    )
+    replaced = registry.get_llm("s1", GEMINI_KEY + "-changed", TOOLS)
+    assert replaced is not llm and registry.peek_llm("s1", TOOLS) is replaced
+
+
 def test_the_factory_gets_the_key_and_the_tools(factories: Factories) -> None:
     seen: list[str] = []
 

@@ -1,0 +1,124 @@
+"""From a tab's second turn on, the request is prepared while the turn's keys are read and
+held before sending until they allow it: a changed key, a removed key or Stop sends nothing.
+
+The keyring thread is kept busy (as a change of the user's in flight keeps it) so the turn's
+key read waits on it; the request the SDK prepared meanwhile is its reader thread, alive
+while the fake Gemini has received nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import keyring
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from mayadesk.app_services import KeyServices
+from mayadesk.ui.conversation_tab import ConversationTab
+from mayadesk.ui.main_window import MainWindow
+from tests.fakes.gemini import FakeGemini, Reply
+from tests.integration.conversation.conftest import GEMINI_KEY, WAIT_MS, send
+
+NEW_KEY = "AIza" + "SyD_conversation-new-key_0123456789"
+READER = "mayadesk-gemini-reply"
+
+
+def readers() -> int:
+    return sum(1 for thread in threading.enumerate() if thread.name == READER)
+
+
+def first_turn(qtbot: QtBot, window: MainWindow, gemini: FakeGemini) -> ConversationTab:
+    """A tab that has had one turn, so its Gemini client is cached."""
+    gemini.script(Reply.of("[STATE: happy] Evening!"))
+    tab = window.tabs.conversation(0)
+    send(qtbot, tab, "Hello")
+    qtbot.waitUntil(lambda: "Evening!" in tab.transcript.toPlainText(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not tab.controller.busy and readers() == 0, timeout=WAIT_MS)
+    return tab
+
+
+class KeyringHold:
+    """Keeps the keyring thread busy from `start` until `release`."""
+
+    def __init__(self, keys: KeyServices) -> None:
+        self._keys = keys
+        self._release = threading.Event()
+
+    def start(self) -> None:
+        self._keys.keyring_executor.submit(self._release.wait, 60)
+
+    def release(self) -> None:
+        self._release.set()
+
+
+@pytest.fixture
+def busy_keyring(keys: KeyServices) -> Iterator[KeyringHold]:
+    hold = KeyringHold(keys)
+    yield hold
+    hold.release()
+
+
+def test_the_second_request_is_prepared_while_its_keys_wait_and_sent_once_they_allow_it(
+    app_window: MainWindow, gemini: FakeGemini, qtbot: QtBot, busy_keyring: KeyringHold
+) -> None:
+    tab = first_turn(qtbot, app_window, gemini)
+    busy_keyring.start()
+    gemini.script(Reply.of("[STATE: happy] One beer, coming up."))
+    send(qtbot, tab, "A beer, please")
+    qtbot.waitUntil(lambda: readers() == 1, timeout=WAIT_MS)  # prepared...
+    assert len(gemini.generate_requests) == 1  # ...and held: only the first turn's went out
+    busy_keyring.release()
+    qtbot.waitUntil(lambda: "coming up." in tab.transcript.toPlainText(), timeout=WAIT_MS)
+    second = gemini.generate_requests[1]
+    assert (second.api_key, second.last_user_text) == (GEMINI_KEY, "A beer, please")
+    assert len(gemini.generate_requests) == 2
+
+
+def test_a_key_replaced_meanwhile_refuses_the_held_request_and_the_new_key_is_used(
+    app_window: MainWindow, gemini: FakeGemini, qtbot: QtBot, busy_keyring: KeyringHold
+) -> None:
+    tab = first_turn(qtbot, app_window, gemini)
+    busy_keyring.start()
+    gemini.accepted_keys = frozenset({GEMINI_KEY, NEW_KEY})
+    gemini.script(Reply.of("[STATE: happy] New key, same bar."))
+    send(qtbot, tab, "Still there?")
+    qtbot.waitUntil(lambda: readers() == 1, timeout=WAIT_MS)  # prepared with the old client
+    keyring.set_password("mayadesk", "default/gemini", NEW_KEY)  # another program changes it
+    busy_keyring.release()
+    qtbot.waitUntil(lambda: "same bar." in tab.transcript.toPlainText(), timeout=WAIT_MS)
+    assert [r.api_key for r in gemini.generate_requests] == [GEMINI_KEY, NEW_KEY]
+
+
+def test_a_key_removed_meanwhile_sends_nothing_and_says_so(
+    app_window: MainWindow, gemini: FakeGemini, qtbot: QtBot, busy_keyring: KeyringHold
+) -> None:
+    tab = first_turn(qtbot, app_window, gemini)
+    busy_keyring.start()
+    send(qtbot, tab, "Another one")
+    qtbot.waitUntil(lambda: readers() == 1, timeout=WAIT_MS)
+    keyring.delete_password("mayadesk", "default/gemini")
+    busy_keyring.release()
+    qtbot.waitUntil(lambda: not tab.controller.busy and readers() == 0, timeout=WAIT_MS)
+    assert "No Gemini key is set for profile default" in tab.transcript.toPlainText()
+    assert len(gemini.generate_requests) == 1
+
+
+def test_stop_while_the_request_is_held_sends_nothing_and_the_next_turn_works(
+    app_window: MainWindow, gemini: FakeGemini, qtbot: QtBot, busy_keyring: KeyringHold
+) -> None:
+    tab = first_turn(qtbot, app_window, gemini)
+    busy_keyring.start()
+    send(qtbot, tab, "Actually, wait")
+    qtbot.waitUntil(lambda: readers() == 1, timeout=WAIT_MS)
+    qtbot.keyClick(tab.composer, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not tab.controller.busy and readers() == 0, timeout=WAIT_MS)
+    busy_keyring.release()
+    assert len(gemini.generate_requests) == 1
+    gemini.script(Reply.of("[STATE: happy] Take your time."))
+    send(qtbot, tab, "OK, a cider")
+    qtbot.waitUntil(lambda: "Take your time." in tab.transcript.toPlainText(), timeout=WAIT_MS)
+    [after] = gemini.generate_requests[1:]  # the stopped message stays in the history
+    assert after.last_user_text.endswith("OK, a cider")

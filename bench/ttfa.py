@@ -109,6 +109,12 @@ class Sound:
     def mark(self) -> float:
         return self.recorder.seconds()
 
+    def _read(self, offset: int, length: int = -1) -> bytes:
+        """Bytes of the recording from `offset`, never the whole (growing) file."""
+        with self.recorder.path.open("rb") as recording:
+            recording.seek(offset)
+            return recording.read(length)
+
     async def first_loud_after(self, mark: float, timeout: float = 30.0) -> float:
         """Seconds from `mark` to the first loud sample (waits for it to be recorded)."""
         import numpy as np
@@ -119,9 +125,7 @@ class Sound:
         while time.monotonic() < deadline:
             # Only what was recorded after the mark: the whole file is megabytes by now,
             # and reading it every 10 ms on the app's GUI thread would count against it.
-            with self.recorder.path.open("rb") as recording:
-                recording.seek(start)
-                data = recording.read()
+            data = self._read(start)
             samples = np.frombuffer(data[: len(data) // 2 * 2], "<i2")
             hits = np.nonzero(np.abs(samples.astype(np.float64) / 32768.0) > LOUD)[0]
             if len(hits):
@@ -138,9 +142,8 @@ class Sound:
         while time.monotonic() < deadline:
             await pause(0.05)
             size = self.recorder.path.stat().st_size // 2 * 2
-            with self.recorder.path.open("rb") as recording:
-                recording.seek(max(0, size - int(seconds * rate) * 2))
-                tail = np.frombuffer(recording.read(int(seconds * rate) * 2), "<i2")
+            length = int(seconds * rate) * 2
+            tail = np.frombuffer(self._read(max(0, size - length), length), "<i2")
             if len(tail) and np.max(np.abs(tail.astype(np.float64) / 32768.0)) < LOUD:
                 return
         raise TimeoutError("the sink did not go quiet")

@@ -260,8 +260,7 @@ class PreparedRequest:
 
     def close(self) -> None:
         """Refuse the held request and end it, unless the turn loop has taken it (then the
-        loop closes it)."""
-        self.gate.refuse()
+        loop closes it). Closing a held stream refuses its gate."""
         prepared, self._stream = self._stream, None
         if prepared is not None:
             prepared.close()

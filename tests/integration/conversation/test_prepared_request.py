@@ -61,15 +61,24 @@ def busy_keyring(keys: KeyServices) -> Iterator[KeyringHold]:
     hold.release()
 
 
+def held_second_turn(
+    qtbot: QtBot, window: MainWindow, gemini: FakeGemini, hold: KeyringHold, text: str
+) -> ConversationTab:
+    """After a first turn, `text` is sent while the keyring thread is busy: its request is
+    prepared (its reader thread runs) and held, waiting for the keys."""
+    tab = first_turn(qtbot, window, gemini)
+    hold.start()
+    send(qtbot, tab, text)
+    qtbot.waitUntil(lambda: readers() == 1, timeout=WAIT_MS)
+    return tab
+
+
 def test_the_second_request_is_prepared_while_its_keys_wait_and_sent_once_they_allow_it(
     app_window: MainWindow, gemini: FakeGemini, qtbot: QtBot, busy_keyring: KeyringHold
 ) -> None:
-    tab = first_turn(qtbot, app_window, gemini)
-    busy_keyring.start()
+    tab = held_second_turn(qtbot, app_window, gemini, busy_keyring, "A beer, please")
     gemini.script(Reply.of("[STATE: happy] One beer, coming up."))
-    send(qtbot, tab, "A beer, please")
-    qtbot.waitUntil(lambda: readers() == 1, timeout=WAIT_MS)  # prepared...
-    assert len(gemini.generate_requests) == 1  # ...and held: only the first turn's went out
+    assert len(gemini.generate_requests) == 1  # held: only the first turn's went out
     busy_keyring.release()
     qtbot.waitUntil(lambda: "coming up." in tab.transcript.toPlainText(), timeout=WAIT_MS)
     second = gemini.generate_requests[1]
@@ -80,12 +89,9 @@ def test_the_second_request_is_prepared_while_its_keys_wait_and_sent_once_they_a
 def test_a_key_replaced_meanwhile_refuses_the_held_request_and_the_new_key_is_used(
     app_window: MainWindow, gemini: FakeGemini, qtbot: QtBot, busy_keyring: KeyringHold
 ) -> None:
-    tab = first_turn(qtbot, app_window, gemini)
-    busy_keyring.start()
+    tab = held_second_turn(qtbot, app_window, gemini, busy_keyring, "Still there?")
     gemini.accepted_keys = frozenset({GEMINI_KEY, NEW_KEY})
     gemini.script(Reply.of("[STATE: happy] New key, same bar."))
-    send(qtbot, tab, "Still there?")
-    qtbot.waitUntil(lambda: readers() == 1, timeout=WAIT_MS)  # prepared with the old client
     keyring.set_password("mayadesk", "default/gemini", NEW_KEY)  # another program changes it
     busy_keyring.release()
     qtbot.waitUntil(lambda: "same bar." in tab.transcript.toPlainText(), timeout=WAIT_MS)
@@ -95,10 +101,7 @@ def test_a_key_replaced_meanwhile_refuses_the_held_request_and_the_new_key_is_us
 def test_a_key_removed_meanwhile_sends_nothing_and_says_so(
     app_window: MainWindow, gemini: FakeGemini, qtbot: QtBot, busy_keyring: KeyringHold
 ) -> None:
-    tab = first_turn(qtbot, app_window, gemini)
-    busy_keyring.start()
-    send(qtbot, tab, "Another one")
-    qtbot.waitUntil(lambda: readers() == 1, timeout=WAIT_MS)
+    tab = held_second_turn(qtbot, app_window, gemini, busy_keyring, "Another one")
     keyring.delete_password("mayadesk", "default/gemini")
     busy_keyring.release()
     qtbot.waitUntil(lambda: not tab.controller.busy and readers() == 0, timeout=WAIT_MS)
@@ -109,10 +112,7 @@ def test_a_key_removed_meanwhile_sends_nothing_and_says_so(
 def test_stop_while_the_request_is_held_sends_nothing_and_the_next_turn_works(
     app_window: MainWindow, gemini: FakeGemini, qtbot: QtBot, busy_keyring: KeyringHold
 ) -> None:
-    tab = first_turn(qtbot, app_window, gemini)
-    busy_keyring.start()
-    send(qtbot, tab, "Actually, wait")
-    qtbot.waitUntil(lambda: readers() == 1, timeout=WAIT_MS)
+    tab = held_second_turn(qtbot, app_window, gemini, busy_keyring, "Actually, wait")
     qtbot.keyClick(tab.composer, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not tab.controller.busy and readers() == 0, timeout=WAIT_MS)
     busy_keyring.release()

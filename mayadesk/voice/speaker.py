@@ -84,7 +84,8 @@ class Speaker:
         replay: ReplayCache | None = None,
     ) -> None:
         self._sink = sink
-        self._emit = emit
+        self._emit_to = emit
+        self._closed = False
         self._piper = piper
         self._system = system
         self._replay = replay
@@ -184,6 +185,7 @@ class Speaker:
     def close(self) -> None:
         """Stop, and let the speech thread end (it is a daemon; nothing waits for it)."""
         self.stop()
+        self._closed = True
         self._reply = None
         self._queue.put(None)
 
@@ -312,6 +314,9 @@ class Speaker:
 
     def _fall_over(self, reply: Reply, error: VoiceError) -> None:
         """Hand the rest of the reply to the next voice, from the first piece not fully voiced."""
+        if reply.stopped:  # e.g. its tab closed during the handshake: nothing more to say
+            log.info("Reply %s: %s failed after it was stopped", reply.id, reply.voice)
+            return
         failed = reply.voice
         with self._lock:
             stream, reply.stream = reply.stream, None
@@ -366,6 +371,17 @@ class Speaker:
         with self._lock:
             if not reply.stopped and uid in reply.uids:
                 self._sink.end(uid)
+
+    def _emit(self, event: SpeechEvent) -> None:
+        """Tell the tab. Once closed, the tab's QObject may be deleted while this thread is
+        still finishing a command (PySide raises RuntimeError then): nobody listens, so the
+        event is dropped."""
+        try:
+            self._emit_to(event)
+        except RuntimeError:
+            if not self._closed:
+                raise
+            log.debug("Speech event %s dropped: the speaker is closed", type(event).__name__)
 
     def _mark_used(self, reply: Reply, voice: VoiceName) -> None:
         with self._lock:

@@ -8,6 +8,7 @@ tests/integration/voice_tts.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -356,3 +357,43 @@ def test_stop_also_silences_a_reply_that_was_fully_sent_but_still_plays(
     assert system.stops == 1
     assert [e for e in events.of(SpeechFinished) if e.stopped] == []  # it had finished
     speaker.close()
+
+
+class DeletedWithItsTab(Events):
+    """The tab's signal: once the tab's QObject is deleted, emitting raises (as PySide does)."""
+
+    deleted = False
+
+    def __call__(self, event: SpeechEvent) -> None:
+        if self.deleted:
+            raise RuntimeError("Signal source has been deleted")
+        super().__call__(event)
+
+
+class Handshaking(Remote):
+    """A remote voice whose connection is still being made when the test says so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def open_stream(self, listener: StreamListener) -> Stream:
+        self.entered.set()
+        self.release.wait(5)
+        raise VoiceError(VoiceErrorCategory.NETWORK, "closed", retryable=True, voice="cartesia")
+
+
+def test_a_tab_closed_during_the_handshake_hands_nothing_on_and_logs_no_error(
+    sink: Sink, caplog: pytest.LogCaptureFixture
+) -> None:
+    events, remote, local = DeletedWithItsTab(), Handshaking(), Local()
+    speaker = Speaker(sink, events, piper=local, system=Posted())
+    speak(speaker, "r1", remote)
+    assert remote.entered.wait(5)
+    speaker.close()  # the registry then closes the client: the handshake fails
+    events.deleted = True
+    remote.release.set()
+    assert speaker.join(5)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert events.of(VoiceFailed) == [] and local.texts == [] and sink.audio == {}

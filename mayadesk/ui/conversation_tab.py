@@ -35,6 +35,7 @@ class ConversationTab(QWidget):
             without being heard (the tab strip may mark the tab while it is not 0).
         talk_clicked(): the microphone button was clicked (start, or stop and send).
         hands_free_toggled(bool): the user switched hands-free listening on or off.
+        voice_retry_clicked(): "Retry" on a failed transcription (its recording is kept).
     """
 
     splitter_moved = Signal(QByteArray)
@@ -42,6 +43,7 @@ class ConversationTab(QWidget):
     unheard_changed = Signal(int)
     talk_clicked = Signal()
     hands_free_toggled = Signal(bool)
+    voice_retry_clicked = Signal()
 
     def __init__(self, controller: TabController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,8 +111,16 @@ class ConversationTab(QWidget):
         self.voice_notice = QLabel()  # what became of the user's speech, when not sent
         self.voice_notice.setObjectName("voiceNotice")
         self.voice_notice.setWordWrap(True)
-        self.voice_notice.hide()
-        talk_layout.insertWidget(3, self.voice_notice)
+        self.voice_retry_button = QPushButton("Retry")
+        self.voice_retry_button.setObjectName("voiceRetryButton")
+        self.voice_retry_button.setToolTip("Send what you said to be transcribed again")
+        self.voice_notice_row = QWidget()
+        notice_layout = QHBoxLayout(self.voice_notice_row)
+        notice_layout.setContentsMargins(0, 0, 0, 0)
+        notice_layout.addWidget(self.voice_notice, 1)
+        notice_layout.addWidget(self.voice_retry_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.voice_notice_row.hide()
+        talk_layout.insertWidget(3, self.voice_notice_row)
 
         self.setFocusProxy(self.composer)
         session = controller.session
@@ -124,6 +134,7 @@ class ConversationTab(QWidget):
         self.stop_button.clicked.connect(controller.stop)
         self.mic_button.clicked.connect(self.talk_clicked)
         self.hands_free_button.toggled.connect(self.hands_free_toggled)
+        self.voice_retry_button.clicked.connect(self.voice_retry_clicked)
         self.splitter.splitterMoved.connect(self._on_splitter_moved)
         self.transcript.action_requested.connect(self._on_transcript_action_requested)
         self.transcript.play_requested.connect(self._on_transcript_play_requested)
@@ -161,10 +172,13 @@ class ConversationTab(QWidget):
         if self.isVisible():
             self.composer.setFocus()
 
-    def show_voice_notice(self, text: str) -> None:
-        """Why the user's speech was not sent ("" clears it); typing is unaffected."""
+    def show_voice_notice(self, text: str, *, retry: bool = False) -> None:
+        """Why the user's speech was not sent ("" clears it), with "Retry" when its
+        recording is kept; typing is unaffected."""
         self.voice_notice.setText(text)
         self.voice_notice.setVisible(bool(text))
+        self.voice_retry_button.setVisible(bool(text) and retry)
+        self.voice_notice_row.setVisible(bool(text))
 
     def set_hands_free(self, on: bool) -> None:
         """Show hands-free as on or off (without asking for it again)."""

@@ -34,7 +34,7 @@ from mayadesk.ui.conversation_tab import ConversationTab
 from mayadesk.ui.mic_button import MicState
 from mayadesk.voice.audio_input import AudioInput
 from mayadesk.voice.transcribe import Transcript
-from mayadesk.workers.voice_input import NO_WORDS_TEXT, VoiceInput
+from mayadesk.workers.voice_input import NO_WORDS_TEXT, RETRY_GONE_TEXT, VoiceInput
 
 if TYPE_CHECKING:
     from mayadesk.live_settings import LiveSettings
@@ -227,6 +227,7 @@ class VoiceInGlue(QObject):
     def _on_tabs_tab_added(self, tab: ConversationTab) -> None:
         tab.talk_clicked.connect(self.toggle)
         tab.hands_free_toggled.connect(self.set_hands_free)
+        tab.voice_retry_clicked.connect(self._on_tab_voice_retry_clicked)
         tab.set_hands_free(self.voice.is_hands_free())
         self._show_state(tab)
 
@@ -241,7 +242,19 @@ class VoiceInGlue(QObject):
         self.voice.set_transcriber(self._transcriber_for(tab.controller.session))
         self._show_state(tab)
 
+    def _on_tab_voice_retry_clicked(self) -> None:
+        """Retry on a failed transcription (a button of the tab in front): the kept
+        recording goes again, to the same tab."""
+        tab = self.window.tabs.current_conversation()
+        if tab is None:
+            return
+        tab.show_voice_notice("")
+        tab.composer.setFocus()  # the button that had it is gone
+        if not self.voice.retry(tab.controller.session.id):
+            tab.show_voice_notice(RETRY_GONE_TEXT)
+
     def _on_window_session_released(self, session: Session) -> None:
+        self.voice.forget(session.id)
         transcriber = self._transcribers.pop(session.id, None)
         if transcriber is not None:
             transcriber.close()
@@ -304,7 +317,10 @@ class VoiceInGlue(QObject):
 
     def _on_voice_failed(self, text: str) -> None:
         tab = self._finish_job()
-        self._tell(tab, text)
+        if tab is not None:
+            tab.show_voice_notice(text, retry=self.voice.has_kept(tab.controller.session.id))
+        else:
+            self.window.show_notice(text)
 
     def _on_voice_notice(self, text: str) -> None:
         # "No words" is a job's outcome; the other notices come at once, for the tab in front.

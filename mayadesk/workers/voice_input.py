@@ -19,6 +19,9 @@ takes `transcribed(str)` for the tab in front).
 
 Results come back to the GUI thread as queued signals; a transcription that finishes after
 `cancel()` (or after the controller moved on) is dropped. Nothing here blocks the GUI thread.
+
+- A failed transcription loses nothing: its recording is kept (the last one per target) and
+  `retry(target)` sends it again, once the user has fixed the key or the service is back.
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ NOTHING_HEARD_TEXT = (
     "MayaDesk heard nothing from the microphone — check that it is not muted, then try again."
 )
 NO_WORDS_TEXT = "Maya didn't catch any words in that — try again, a little closer to the mic."
+RETRY_GONE_TEXT = "That recording is no longer kept — please say it again."
 NO_TRANSCRIBER_TEXT = "Speech can't be sent right now: no conversation is open to take it."
 
 
@@ -80,6 +84,7 @@ class _Outcome:
     provider: str
     audio_ms: int
     target: object
+    pcm: bytes
 
 
 class VoiceInput(QObject):
@@ -95,6 +100,7 @@ class VoiceInput(QObject):
         transcript(object): the same, as a `voice.transcribe.Transcript` (text, provider,
             audio length, and the target — the session id — it was said to).
         failed(str): transcription failed; one sentence for the user (`failure` has details).
+            The recording is kept for `retry()`.
         failure(object): the `TranscriptionError`.
         notice(str): nothing was sent and why (too short, nothing heard, no words).
         barge_in(): the user started talking (push-to-talk or detected) while Maya speaks.
@@ -145,6 +151,7 @@ class VoiceInput(QObject):
         self._first_wanted = 1  # outcomes of earlier jobs were cancelled
         self._executor: DaemonExecutor | None = None
         self._jobs_cancel = threading.Event()
+        self._kept: dict[object, bytes] = {}  # a failed recording per target, for retry()
         self._finished.connect(self._on_job_finished, Qt.ConnectionType.QueuedConnection)
         audio_input.chunk.connect(self._on_audio_chunk)
         audio_input.level.connect(self.level)
@@ -237,6 +244,24 @@ class VoiceInput(QObject):
 
     def is_listening(self) -> bool:
         return self._hands_free or self._pressed
+
+    # -- a failed transcription, again ---------------------------------------------------
+
+    def has_kept(self, target: object) -> bool:
+        """Whether a recording said to `target` failed to transcribe and can be retried."""
+        return target in self._kept
+
+    def retry(self, target: object) -> bool:
+        """Send `target`'s failed recording to be transcribed again (with its transcriber,
+        which must be the current one); False when there is nothing to retry."""
+        if target not in self._kept or getattr(self._transcriber, "target", None) != target:
+            return False
+        self._submit(self._kept.pop(target))
+        return True
+
+    def forget(self, target: object) -> None:
+        """`target` is gone (its tab closed): its failed recording goes with it."""
+        self._kept.pop(target, None)
 
     # -- stopping -----------------------------------------------------------------------
 
@@ -373,7 +398,7 @@ class VoiceInput(QObject):
                 retryable=True,
                 provider=provider,
             )
-        self._finished.emit(_Outcome(job, text, error, provider, audio_ms, target))
+        self._finished.emit(_Outcome(job, text, error, provider, audio_ms, target, pcm))
 
     def _on_job_finished(self, outcome: _Outcome) -> None:
         if outcome.job < self._first_wanted:
@@ -381,9 +406,11 @@ class VoiceInput(QObject):
         if outcome.error is not None:
             if outcome.error.category.value == "cancelled":
                 return
+            self._kept[outcome.target] = outcome.pcm
             self.failure.emit(outcome.error)
             self.failed.emit(outcome.error.message)
             return
+        self._kept.pop(outcome.target, None)  # a retry that worked, or words said again
         text = (outcome.text or "").strip()
         if not text:
             self.notice.emit(NO_WORDS_TEXT)

@@ -7,6 +7,7 @@ import numpy as np
 from pytestqt.qtbot import QtBot
 
 from mayadesk.voice.audio_input import AudioInput
+from mayadesk.workers.transcription import SessionTranscriber
 from mayadesk.workers.voice_input import (
     NO_WORDS_TEXT,
     NOTHING_HEARD_TEXT,
@@ -78,6 +79,39 @@ def test_a_gemini_failure_is_one_plain_sentence_without_the_key(
     (message,) = failed.args
     assert "rate limit" in message
     assert GEMINI_KEY not in message
+
+
+def test_a_failed_recording_is_kept_for_one_retry_and_forgotten_with_its_tab(
+    qtbot: QtBot,
+    voice: VoiceInput,
+    mic: AudioInput,
+    player: Player,
+    gemini: FakeGemini,
+    transcriber: SessionTranscriber,
+) -> None:
+    target = transcriber.target
+    gemini.script_transcription(ErrorReply.quota(), ErrorReply.quota(), SPOKEN)
+    hold_and_play(qtbot, voice, mic, player, phrase(SPOKEN) * 0.5)
+    with qtbot.waitSignal(voice.failed, timeout=15000):
+        voice.release()
+    assert voice.has_kept(target) and not voice.has_kept("another tab")
+    assert not voice.retry("another tab")
+    with qtbot.waitSignal(voice.failed, timeout=15000):
+        assert voice.retry(target)
+    assert voice.has_kept(target)  # failed again: still kept
+    with qtbot.waitSignal(voice.transcribed, timeout=15000) as words:
+        assert voice.retry(target)
+    assert words.args == [SPOKEN]
+    assert not voice.has_kept(target) and not voice.retry(target)
+    first, second, third = gemini.audio_requests
+    assert first.audio_pcm() == second.audio_pcm() == third.audio_pcm()
+
+    gemini.script_transcription(ErrorReply.quota())
+    hold_and_play(qtbot, voice, mic, player, phrase("One beer please.") * 0.5)
+    with qtbot.waitSignal(voice.failed, timeout=15000):
+        voice.release()
+    voice.forget(target)  # the tab closed
+    assert not voice.has_kept(target) and not voice.retry(target)
 
 
 def test_an_empty_transcript_sends_nothing_and_says_so(

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from mayadesk.ui.mic_button import MicState
-from tests.fakes.gemini import FakeGemini
+from tests.fakes.gemini import ErrorReply, FakeGemini
 from tests.helpers.speech import phrase
 from tests.integration.conversation.conftest import WAIT_MS
 from tests.integration.conversation.conftest import gemini as gemini  # the fixture
@@ -113,3 +113,30 @@ def test_auto_repeat_is_ignored_and_releasing_ctrl_first_or_losing_focus_ends_th
     QApplication.sendEvent(app.window, QEvent(QEvent.Type.WindowDeactivate))
     assert not voice.is_pressed()
     assert tab.mic_button.state() is not MicState.LISTENING
+
+
+def test_a_failed_transcription_keeps_the_recording_and_retry_sends_it(
+    talking_app: TalkingApp, gemini: FakeGemini, player: Player, qtbot: QtBot
+) -> None:
+    app = talking_app
+    tab = app.tab()
+    gemini.script_transcription(ErrorReply.quota())
+    heard = chunk_counter(app)
+    tab.composer.setFocus()
+    qtbot.keyPress(tab.composer, SPACE, CTRL)
+    say(qtbot, player, heard, phrase(SPOKEN) * 0.5)
+    qtbot.keyRelease(tab.composer, SPACE, CTRL)
+    qtbot.waitUntil(tab.voice_retry_button.isVisible, timeout=WAIT_MS)
+    assert "rate limit" in tab.voice_notice.text()
+    assert tab.mic_button.state() is MicState.IDLE
+    assert user_texts(tab) == []
+
+    gemini.script_transcription(SPOKEN)
+    gemini.script(REPLY)
+    qtbot.mouseClick(tab.voice_retry_button, Qt.MouseButton.LeftButton)
+    assert not tab.voice_notice.isVisible() and not tab.voice_retry_button.isVisible()
+    qtbot.waitUntil(lambda: user_texts(tab) == [SPOKEN], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: any("gin and tonic" in t for t in maya_texts(tab)), timeout=WAIT_MS)
+    first, again = gemini.audio_requests
+    assert again.audio_pcm() == first.audio_pcm()  # the same recording, not a new one
+    assert not app.voice_in.voice.has_kept(tab.controller.session.id)

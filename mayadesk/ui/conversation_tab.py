@@ -19,10 +19,12 @@ from mayadesk.llm.events import TurnFailed, TurnFinished
 from mayadesk.sessions.history import Message, ReplyRecord
 from mayadesk.ui.avatar_view import AvatarView
 from mayadesk.ui.composer import Composer
-from mayadesk.ui.mic_button import MicButton
+from mayadesk.ui.mic_button import NO_MICROPHONE_TIP, MicButton
 from mayadesk.ui.order_panel import OrderPanel
 from mayadesk.ui.transcript_view import TranscriptView
 from mayadesk.workers.tab_controller import TabController
+
+HANDS_FREE_TIP = "Hands-free: Maya hears you whenever you speak, no button needed"
 
 
 class ConversationTab(QWidget):
@@ -61,9 +63,7 @@ class ConversationTab(QWidget):
         self.hands_free_button.setText("Hands-free")
         self.hands_free_button.setCheckable(True)
         self.hands_free_button.setAccessibleName("Hands-free listening")
-        self.hands_free_button.setToolTip(
-            "Hands-free: Maya hears you whenever you speak, no button needed"
-        )
+        self.hands_free_button.setToolTip(HANDS_FREE_TIP)
         self.avatar = AvatarView()
         self.order_panel = OrderPanel()
 
@@ -179,6 +179,13 @@ class ConversationTab(QWidget):
         self.voice_notice.setVisible(bool(text))
         self.voice_retry_button.setVisible(bool(text) and retry)
         self.voice_notice_row.setVisible(bool(text))
+
+    def set_talk_available(self, available: bool) -> None:
+        """Whether a microphone is listed: without one the talk buttons are off and say why
+        (Ctrl+Space still answers, with the same sentence)."""
+        self.mic_button.set_available(available)
+        self.hands_free_button.setEnabled(available)
+        self.hands_free_button.setToolTip(HANDS_FREE_TIP if available else NO_MICROPHONE_TIP)
 
     def set_hands_free(self, on: bool) -> None:
         """Show hands-free as on or off (without asking for it again)."""

@@ -15,6 +15,8 @@ from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QToolButton, QWidget
 
 TALK_SHORTCUT = "Ctrl+Space"
+TALK_TIP = f"Talk to Maya: click, speak, click again to send — or hold {TALK_SHORTCUT}"
+NO_MICROPHONE_TIP = "No microphone found — connect one to talk to Maya (typing always works)"
 METER_HEIGHT = 4
 
 
@@ -43,9 +45,7 @@ class MicButton(QToolButton):
         super().__init__(parent)
         self.setObjectName("micButton")
         self.setAccessibleName("Talk to Maya")
-        self.setToolTip(
-            f"Talk to Maya: click, speak, click again to send — or hold {TALK_SHORTCUT}"
-        )
+        self.setToolTip(TALK_TIP)
         self._state = MicState.IDLE
         self._level = 0.0
         self._show_state()
@@ -63,6 +63,11 @@ class MicButton(QToolButton):
         if state is not MicState.LISTENING:
             self._level = 0.0
         self._show_state()
+
+    def set_available(self, available: bool) -> None:
+        """Off, saying why, while the system lists no microphone."""
+        self.setEnabled(available)
+        self.setToolTip(TALK_TIP if available else NO_MICROPHONE_TIP)
 
     def set_level(self, level: float) -> None:
         """The microphone's loudness, 0..1 (drawn only while listening)."""

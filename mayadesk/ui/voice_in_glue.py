@@ -95,6 +95,8 @@ class VoiceInGlue(QObject):
         self._key_held = False
         self._release_keys: set[int] = set()
         self._shown: ConversationTab | None = None  # whose mic button shows the mic
+        self._devices = QMediaDevices(self)
+        self._mic_listed = self._any_microphone()
 
         voice.listening.connect(self._on_voice_listening)
         voice.level.connect(self._on_voice_level)
@@ -108,6 +110,7 @@ class VoiceInGlue(QObject):
         window.tabs.tab_added.connect(self._on_tabs_tab_added)
         window.tabs.currentChanged.connect(self._on_tabs_current_changed)
         window.session_released.connect(self._on_window_session_released)
+        self._devices.audioInputsChanged.connect(self._on_devices_audio_inputs_changed)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusWindowChanged.connect(self._on_focus_window_changed)
@@ -229,6 +232,7 @@ class VoiceInGlue(QObject):
         tab.hands_free_toggled.connect(self.set_hands_free)
         tab.voice_retry_clicked.connect(self._on_tab_voice_retry_clicked)
         tab.set_hands_free(self.voice.is_hands_free())
+        tab.set_talk_available(self._mic_listed)
         self._show_state(tab)
 
     def _on_tabs_current_changed(self, _index: int) -> None:
@@ -343,6 +347,19 @@ class VoiceInGlue(QObject):
         else:
             for each in self.window.tabs.conversations():
                 each.controller.stop_speech()
+
+    def _any_microphone(self) -> bool:
+        listed = bool(QMediaDevices.audioInputs())
+        if not listed:
+            log.info("No microphone is listed: the talk buttons are off until one is")
+        return listed
+
+    def _on_devices_audio_inputs_changed(self) -> None:
+        listed = self._any_microphone()
+        if listed != self._mic_listed:
+            self._mic_listed = listed
+            for tab in self.window.tabs.conversations():
+                tab.set_talk_available(listed)
 
     def _on_voice_unavailable(self, text: str) -> None:
         log.info("Microphone: %s", text)

@@ -63,6 +63,8 @@ def test_without_a_sound_server_a_notice_shows_and_maya_still_replies_in_text(
 
     assert f"Audio notice: {UNAVAILABLE_TEXT}" in log_text
     assert log_text.count("Audio notice: ") == 1  # said once
+    # Qt lists no microphone without a sound server: the talk buttons are off, saying why.
+    assert "No microphone is listed: the talk buttons are off" in log_text
     assert gemini.generate_requests[0].last_user_text == "A gin and tonic, please"
     assert _stored_reply() == REPLY  # the reply was shown and kept as Maya's message
     assert "Traceback" not in output.read_text()

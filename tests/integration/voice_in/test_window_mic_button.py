@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from mayadesk.ui.mic_button import MicState
+from mayadesk.ui.mic_button import NO_MICROPHONE_TIP, MicState
 from mayadesk.voice.audio_input import NO_MICROPHONE_TEXT
 from tests.fakes.gemini import FakeGemini
 from tests.helpers.speech import phrase
@@ -104,8 +104,13 @@ window.show()
 start_speech(window, turns, settings, system_voice=False, piper=False)
 tab = window.tabs.conversation(0)
 QTest.mouseClick(tab.mic_button, Qt.MouseButton.LeftButton)
+clicked = window.notice.label.text() if window.notice.isVisibleTo(window) else None
+window.talk_action.trigger()  # what Ctrl+Space does
 QTest.keyClicks(tab.composer, "Still typing")
 print(json.dumps({
+    "clicked": clicked,
+    "buttons": [tab.mic_button.isEnabled(), tab.hands_free_button.isEnabled()],
+    "tips": [tab.mic_button.toolTip(), tab.hands_free_button.toolTip()],
     "notice": window.notice.label.text() if window.notice.isVisibleTo(window) else None,
     "listening": window.voice_in.voice.is_listening(),
     "state": str(tab.mic_button.state()),
@@ -130,6 +135,11 @@ def test_without_a_microphone_the_window_says_so_once_and_typing_works(tmp_path:
     assert report["listening"] is False
     assert report["state"] == "idle"
     assert report["composer"] == "Still typing"
-    # No output either: the audio notice may come first; the microphone's is the last one.
+    # The talk buttons are off and say why; a click on one does nothing.
+    assert report["buttons"] == [False, False]
+    assert report["tips"] == [NO_MICROPHONE_TIP, NO_MICROPHONE_TIP]
+    assert report["clicked"] != NO_MICROPHONE_TEXT
+    # Ctrl+Space still answers. No output either: the audio notice may come first; the
+    # microphone's is the last one.
     assert report["notice"] == NO_MICROPHONE_TEXT
     assert "Play" not in report["transcript"]  # nothing could play Maya's greeting

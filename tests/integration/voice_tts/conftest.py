@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from mayadesk.voice.tts_system import SystemVoice
 from tests.fakes.cartesia import FakeCartesia
-from tests.integration.voice_tts.recorders import Events, Sink
+from tests.helpers.speech_recorders import Events, Sink
 
 KEY = "sk_car_voice_test_key"
 

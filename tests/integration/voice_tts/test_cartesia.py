@@ -15,8 +15,8 @@ from mayadesk.voice.speaker import Speaker
 from mayadesk.voice.speech_text import text_for_speech
 from mayadesk.voice.tts_cartesia import CartesiaVoice, cartesia_ws_url
 from tests.fakes.cartesia import MAYA_VOICE_ID, FakeCartesia
+from tests.helpers.speech_recorders import Events, Sink
 from tests.integration.voice_tts.conftest import KEY
-from tests.integration.voice_tts.recorders import Events, Sink
 
 REPLY = (
     "Welcome to the bar! Tonight's special is a Negroni at $12.50, stirred. "

@@ -23,8 +23,8 @@ from mayadesk.voice.tts_cartesia import CartesiaVoice
 from mayadesk.voice.tts_piper import PiperVoice
 from tests.fakes.cartesia import CartesiaFailure, FakeCartesia
 from tests.helpers.recording import MonitorRecorder, loud_spans
+from tests.helpers.speech_recorders import Events, Sink, rms
 from tests.integration.voice_tts.conftest import KEY
-from tests.integration.voice_tts.recorders import Events, Sink, rms
 from tests.integration.voice_tts.test_cartesia import REPLY, SPOKEN, stream_reply
 
 

@@ -9,8 +9,8 @@ from mayadesk.sessions.registry import SessionRegistry
 from mayadesk.voice.speaker import Speaker
 from mayadesk.voice.tts_cartesia import CartesiaVoice, make_tts_factory
 from tests.fakes.cartesia import FakeCartesia
+from tests.helpers.speech_recorders import Events, Sink
 from tests.integration.voice_tts.conftest import KEY
-from tests.integration.voice_tts.recorders import Events, Sink
 
 
 def _no_llm(key: str, tools: Any) -> object:

@@ -26,8 +26,8 @@ from mayadesk.voice.tts_cartesia import CartesiaVoice
 from mayadesk.voice.tts_system import SystemVoice
 from tests.fakes.cartesia import CartesiaFailure, FakeCartesia
 from tests.helpers.recording import MonitorRecorder, loud_spans, tone
+from tests.helpers.speech_recorders import Events, Sink
 from tests.integration.voice_tts.conftest import KEY
-from tests.integration.voice_tts.recorders import Events, Sink
 
 SENTENCE = "Good evening, and welcome to the bar. What can I pour for you tonight?"
 

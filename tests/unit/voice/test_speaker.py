@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TypeVar
 
 import pytest
 
@@ -26,6 +25,7 @@ from mayadesk.voice.events import (
 )
 from mayadesk.voice.speaker import Speaker
 from mayadesk.voice.tts_base import StreamListener
+from tests.helpers.speech_recorders import Events, Sink
 
 REPLY = (
     "Welcome to the bar! Tonight's special is a Negroni at $12.50, stirred. "
@@ -36,60 +36,6 @@ PIECES = [
     "Tonight's special is a Negroni at 12 dollars and 50 cents, stirred.",
     "Would you like one, or shall I surprise you?",
 ]
-
-
-E = TypeVar("E")
-
-
-class Events:
-    """Thread-safe event list that a test can wait on (no sleeping)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self.items: list[SpeechEvent] = []
-
-    def __call__(self, event: SpeechEvent) -> None:
-        with self._cond:
-            self.items.append(event)
-            self._cond.notify_all()
-
-    def wait_for(self, predicate: Callable[[list[SpeechEvent]], bool], timeout: float = 5) -> None:
-        with self._cond:
-            assert self._cond.wait_for(lambda: predicate(self.items), timeout), self.items
-
-    def finished(self, reply_id: str) -> SpeechFinished:
-        self.wait_for(lambda items: any(_is_finish(e, reply_id) for e in items))
-        return next(e for e in self.of(SpeechFinished) if e.reply_id == reply_id)
-
-    def of(self, kind: type[E]) -> list[E]:
-        return [e for e in self.items if isinstance(e, kind)]
-
-
-def _is_finish(event: SpeechEvent, reply_id: str) -> bool:
-    return isinstance(event, SpeechFinished) and event.reply_id == reply_id
-
-
-class Sink:
-    """Records what reached the audio output, refusing chunks of ended or cancelled ids."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.audio: dict[str, bytearray] = {}
-        self.ended: list[str] = []
-        self.cancelled: list[str] = []
-
-    def play(self, uid: str, pcm: bytes, rate: int) -> None:
-        with self.lock:
-            if uid not in self.ended and uid not in self.cancelled:
-                self.audio.setdefault(uid, bytearray()).extend(pcm)
-
-    def end(self, uid: str) -> None:
-        with self.lock:
-            self.ended.append(uid)
-
-    def cancel(self, uid: str) -> None:
-        with self.lock:
-            self.cancelled.append(uid)
 
 
 class Stream:
@@ -188,10 +134,6 @@ def speak(speaker: Speaker, reply_id: str, remote: Remote | None, text: str = RE
     speaker.end_reply()
 
 
-def voiced(events: Events) -> list[tuple[int, str, str]]:
-    return [(e.index, e.text, e.voice) for e in events.of(PieceVoiced)]
-
-
 @pytest.fixture
 def events() -> Events:
     return Events()
@@ -210,7 +152,7 @@ def test_remote_voice_gets_cleaned_pieces_joined_by_one_space(events: Events, si
     stream = remote.streams[0]
     assert stream.pushed == [PIECES[0], " " + PIECES[1], " " + PIECES[2]]
     assert "".join(stream.pushed) == " ".join(PIECES)
-    assert voiced(events) == [(i, text, "cartesia") for i, text in enumerate(PIECES)]
+    assert events.voiced() == [(i, text, "cartesia") for i, text in enumerate(PIECES)]
     assert sink.ended == [f"r1#{i}.cartesia" for i in range(3)]
     assert events.items[0] == VoiceUsed("r1", "cartesia")
     speaker.close()
@@ -250,7 +192,7 @@ def test_a_failure_mid_piece_hands_over_that_piece_and_the_rest_once(
     speaker = Speaker(sink, events, piper=local, system=Posted())
     speak(speaker, "r1", remote)
     assert events.finished("r1").voices == ("cartesia", "piper")
-    assert voiced(events) == [
+    assert events.voiced() == [
         (0, PIECES[0], "cartesia"),
         (1, PIECES[1], "piper"),
         (2, PIECES[2], "piper"),

@@ -18,7 +18,9 @@ Enter is pressed, the first loud sample after it is when the sound came out. The
 path's own latency (a tone written straight to a QAudioSink, marked the same way) is the
 "path" figure; the floor for the app is when the first sentence is complete at the server
 (400 ms + its tokens at 60/s) + Cartesia's 90 ms + the path. Rounds alternate the two
-pipelines; each figure is the median of the rounds.
+pipelines; each figure is the median of the rounds. Before them, and after them in a new
+tab, a tab's first turn is measured on its own: its text is typed over a second (the tab
+builds its Gemini client meanwhile) and nothing has been sent from it before.
 
 The measuring must not tax the app it measures, which shares this process: the recording
 is read from the mark on (not the whole growing file every 10 ms), and the naive baseline's
@@ -66,7 +68,7 @@ REPLY = (
     "It's our house gin, so it's smooth and a little floral. "
     "Would you like something to nibble on while I mix it?"
 )
-WARM_UP_ASK = "Hello!"
+TYPING_S = 1.0  # the shortest a person takes to type a drink order
 LOUD = 0.02
 
 
@@ -88,8 +90,6 @@ def scripted(request: Any) -> Any:
     """Gemini's side: the reply with 400 ms to the first token, then 60 tokens/s."""
     from tests.fakes.gemini import Reply, Text
 
-    if request.last_user_text == WARM_UP_ASK:
-        return Reply.of(Text("[STATE: happy] Hello there!"))
     tokens = reply_tokens()
     gap = 1.0 / TOKENS_PER_S
     return Reply.of(
@@ -335,12 +335,9 @@ async def measure(fakes: Fakes, recorder: MonitorRecorder) -> dict[str, Any]:
     sound = Sound(recorder)
     tab = window.tabs.conversation(0)
     await pause(0.5)
-    # Warm-up: the Gemini and Cartesia clients exist and their connections are open, as
-    # they are from a tab's second turn on.
-    tab.composer.setPlainText(WARM_UP_ASK)
-    tab.send()
-    await sound.first_loud_after(sound.mark())
-    await sound.wait_quiet()
+    # The app's first turn, typed as a person types (the tab builds its client meanwhile);
+    # after it, the clients exist and their connections are open for the measured rounds.
+    first = [await first_turn(tab, sound, fakes)]
     paths, pipelined, naive = [], [], []
     for number in range(ROUNDS):
         paths.append(await path_floor(sound))
@@ -351,8 +348,20 @@ async def measure(fakes: Fakes, recorder: MonitorRecorder) -> dict[str, Any]:
         # The baseline's clients die in reference cycles (sockets, SSL contexts); left to
         # the collector they were finalised inside the app's next measured turn (1-7 ms).
         gc.collect()
+    first.append(await first_turn(window.new_tab(), sound, fakes))  # a new tab's first turn
     close_window(window, turns)
-    return {"path": paths, "pipelined": pipelined, "naive": naive}
+    return {"path": paths, "pipelined": pipelined, "naive": naive, "first": first}
+
+
+async def first_turn(tab: ConversationTab, sound: Sound, fakes: Fakes) -> dict[str, float]:
+    """A tab's first turn: the text is typed over `TYPING_S` before Enter."""
+    await pause(0.3)
+    path = await path_floor(sound)
+    tab.composer.setPlainText(ASK)
+    await pause(TYPING_S)
+    turn = await pipelined_turn(tab, sound, fakes)
+    await sound.wait_quiet()
+    return {**turn, "path": path}
 
 
 def child(in_process_fakes: bool = False) -> None:
@@ -456,6 +465,11 @@ def run() -> dict[str, float]:
         key: 1000 * statistics.median(r[key] for r in result["pipelined"])
         for key in ("request_at", "sentence_at", "context_at", "first_chunk_at")
     }
+    for name, turn in zip(("the app's first tab", "a new tab"), result["first"], strict=True):
+        above_first = turn["ttfa"] - (turn["sentence_at"] + CARTESIA_FIRST_CHUNK_S + turn["path"])
+        print(f"ttfa: first turn of {name} (typed over {TYPING_S:g} s): request at Gemini "
+              f"{1000 * turn['request_at']:.1f} ms, first audio {1000 * turn['ttfa']:.1f} ms, "
+              f"above the floor {1000 * above_first:.1f} ms")
     words = statistics.median(r["first_piece_words"] for r in result["pipelined"])
     print(f"ttfa: where the time goes (medians, from Enter): request at Gemini "
           f"{steps['request_at']:.1f} ms; first sentence sent by Gemini "
@@ -479,6 +493,8 @@ def run() -> dict[str, float]:
         "ttfa_above_floor_ms": 1000 * above,
         "ttfa_above_nominal_floor_ms": 1000 * (ttfa - nominal_floor(path)),
         "ttfa_request_at_ms": steps["request_at"],
+        "ttfa_first_turn_request_at_ms": 1000 * result["first"][0]["request_at"],
+        "ttfa_new_tab_request_at_ms": 1000 * result["first"][1]["request_at"],
     }
 
 

@@ -324,6 +324,9 @@ async def finish_start_up(
     from mayadesk.llm.client import load_sdk
 
     await loop.run_in_executor(warm_up, load_sdk)
+    from mayadesk.workers.turn_services import load_turn_code
+
+    await loop.run_in_executor(warm_up, load_turn_code)
     if turns.speech is not None and turns.speech.piper is not None:
         await loop.run_in_executor(warm_up, warm_up_piper, turns)
     warm_up.shutdown(wait=False)

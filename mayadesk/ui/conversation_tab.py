@@ -130,6 +130,7 @@ class ConversationTab(QWidget):
             self.order_panel.show_snapshot(session.bar.snapshot())
 
         self.composer.send_requested.connect(self.send)
+        self.composer.textChanged.connect(self._on_composer_text_changed)
         self.send_button.clicked.connect(self.send)
         self.stop_button.clicked.connect(controller.stop)
         self.mic_button.clicked.connect(self.talk_clicked)
@@ -158,6 +159,10 @@ class ConversationTab(QWidget):
         if self.controller.submit(self.composer.toPlainText()):
             self.composer.clear()
         self.composer.setFocus()
+
+    def _on_composer_text_changed(self) -> None:
+        if not self.composer.document().isEmpty():
+            self.controller.warm_up()
 
     def take_spoken(self, text: str, *, review: bool) -> None:
         """Words the user said to this tab: sent as their message, or with `review` put in

@@ -95,6 +95,7 @@ class TabController(QObject):
         super().__init__(parent)
         self.session = session
         self._services = services
+        self._closed = False
         self._keeper = keeper
         self._live_text = ""
         self._draft_saved_at = 0.0
@@ -214,8 +215,14 @@ class TabController(QObject):
         self.order_changed.emit(tools.snapshot())
         return None
 
+    def warm_up(self) -> None:
+        """The user is typing: the tab's Gemini client can be built before Enter."""
+        if self._services is not None and not self._closed:
+            self._services.warm_up(self.session, lambda: not self._closed)
+
     def close(self) -> None:
         """The tab is closing: stop the turn, end the thread, free the session's clients."""
+        self._closed = True
         self._waiting.clear()
         if self._cancel is not None:
             self._cancel.set()

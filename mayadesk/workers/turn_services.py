@@ -11,10 +11,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mayadesk.daemon_executor import DaemonExecutor
 from mayadesk.llm.errors import GeminiKeyMissing, map_gemini_error
 from mayadesk.llm.events import TurnEvent, TurnFailed, TurnFinished, TurnStarted
 from mayadesk.sessions.registry import SessionRegistry
@@ -34,7 +36,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("mayadesk.turns")
 
 POLL_SECONDS = 0.05  # how often a worker waiting for keys looks at its Stop flag
+WARM_UP_EVERY_S = 10.0  # typing looks at a tab's client at most this often
+WARM_UP_WAIT_S = 2.0  # a turn waits at most this long for its tab's client being built
 REPLAY_KEY_WAIT = 5.0  # a replay speaking text waits this long for the keyring, then Piper
+
+
+def load_turn_code() -> None:
+    """Import the turn loop, the bar's tools and the retry library now (in the background
+    after start-up) rather than inside the first turn, where they cost ~55 ms before its
+    request could leave."""
+    import mayadesk.llm.turn  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,10 @@ class TurnServices:
         self.speech: SpeechServices | None = None
         self._keys: KeyServices | None = None
         self._keys_ready = threading.Event()
+        self._warmer: DaemonExecutor | None = None
+        self._warmed_at: dict[str, float] = {}  # session id -> last warm-up asked
+        self._warm_ups: dict[str, Future[None]] = {}  # session id -> the latest warm-up
+        self._warming_lock = threading.Lock()
 
     def attach_keys(self, keys: KeyServices) -> None:
         self._keys = keys
@@ -138,13 +153,15 @@ class TurnServices:
         """One turn of `session` (on a worker thread): keys, client, then the LLM turn;
         with `speech`, the reply's visible text is also spoken as it streams.
 
-        From a tab's second turn on, the first request is prepared while the keys are read
-        (`_prepare_ahead`) and sent only once they allow the client it was prepared with.
+        Once the tab has a client (from its second turn on, or from its first when typing
+        built it ahead, see `warm_up`), the first request is prepared while the keys are
+        read (`_prepare_ahead`) and sent only once they allow the client it was prepared with.
         """
         from mayadesk.bar.tools import BarTools
         from mayadesk.llm.retry import DEFAULT_RETRY
         from mayadesk.llm.turn import run_turn
 
+        self.wait_for_warm_up(session, cancel)
         ahead = self._prepare_ahead(session, cancel)
         try:
             allowed = self._allowed_llm(session, turn_id, cancel, emit, ahead)
@@ -229,8 +246,66 @@ class TurnServices:
             return None
         return PreparedRequest(client, context, gate, stream)
 
+    def warm_up(self, session: Session, is_open: Callable[[], bool]) -> None:
+        """The user started typing in a tab: build its Gemini client now, off the UI thread.
+
+        A tab's first turn otherwise builds it after Enter (the SDK's client, its HTTP
+        client and SSL context: 120-210 ms measured here) and cannot prepare its request
+        ahead (`_prepare_ahead` needs a cached client). Cheap to call on every keystroke:
+        a tab is looked at once per `WARM_UP_EVERY_S`, on the warm-up thread (a client may
+        have been evicted since). Never prompts: keys that cannot be read without asking
+        (a locked keyring) leave it to the turn.
+        """
+        now = time.monotonic()
+        with self._warming_lock:
+            if self._keys is None or now - self._warmed_at.get(session.id, -1e9) < WARM_UP_EVERY_S:
+                return
+            self._warmed_at[session.id] = now
+            if self._warmer is None:
+                self._warmer = DaemonExecutor("mayadesk-tab-warm-up")
+            warmer = self._warmer
+            self._warm_ups[session.id] = warmer.submit(self._warm, session, is_open)
+
+    def wait_for_warm_up(self, session: Session, cancel: threading.Event) -> None:
+        """A turn whose tab is still building its client ahead waits for that rather than
+        building a second one alongside (two builds share the GIL: both would be slower)."""
+        with self._warming_lock:
+            future = self._warm_ups.get(session.id)
+        deadline = time.monotonic() + WARM_UP_WAIT_S
+        while future is not None and not future.done() and not cancel.is_set():
+            if time.monotonic() > deadline:
+                return
+            wait([future], timeout=POLL_SECONDS)
+
+    def _warm(self, session: Session, is_open: Callable[[], bool]) -> None:
+        from mayadesk.llm.turn import TOOL_DECLARATIONS
+
+        try:
+            keys = self._keys
+            if keys is None or not is_open():
+                return
+            if self.registry.peek_llm(session.id, TOOL_DECLARATIONS) is not None:
+                return
+            if keys.keyring_executor.idle():
+                snapshot = keys.store.quick_snapshot(session.profile)
+            else:  # behind the keyring thread's work (a change of the user's, say), in order
+                queued = keys.keyring_executor.submit(keys.store.quick_snapshot, session.profile)
+                snapshot = queued.result(WARM_UP_WAIT_S)
+            if snapshot is None or not snapshot.gemini or not is_open():
+                return
+            self.registry.get_llm(session.id, snapshot.gemini, TOOL_DECLARATIONS)
+            if not is_open():  # the tab closed while it was built: nothing may outlive it
+                self.registry.clear(session.id)
+            else:
+                log.info("Session %s: Gemini client built ahead of the turn", session.id[:8])
+        except Exception as exc:  # the turn will meet it again and say so in words
+            log.info("Session %s: no client ahead (%s)", session.id[:8], type(exc).__name__)
+
     def release(self, session: Session) -> None:
         """The tab closed: close its clients (connection pools, sockets)."""
+        with self._warming_lock:
+            self._warmed_at.pop(session.id, None)
+            self._warm_ups.pop(session.id, None)
         self.registry.clear(session.id)
 
 

@@ -128,11 +128,16 @@ def _ends_plainly(text: str, start: int, end: int) -> bool:
         return False  # "J." is an initial, "m." the end of "a.m."
     if word_start > 0 and text[word_start - 1] == ".":
         return False  # "e.g.", "i.e.", "U.S."
+    # The next character is unknown: it may be the digit after "No.".
+    return not _listed_abbreviation(word, "0") and word.lower() not in _MID_SENTENCE_WORDS
+
+
+def _listed_abbreviation(word: str, following: str) -> bool:
+    """Whether `word` before a "." is one of the listed abbreviations, given the next
+    character ("No." only counts before a number)."""
     lower = word.lower()
-    return not (
-        lower in _ALWAYS_ABBREVIATIONS
-        or lower in _NUMBER_ABBREVIATIONS
-        or lower in _MID_SENTENCE_WORDS
+    return lower in _ALWAYS_ABBREVIATIONS or (
+        lower in _NUMBER_ABBREVIATIONS and following.isdigit()
     )
 
 
@@ -291,10 +296,7 @@ class SentenceSplitter:
         while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "."):
             start -= 1
         token = text[start:dot].lstrip(".")
-        lower = token.lower()
-        if lower in _ALWAYS_ABBREVIATIONS:
-            return True
-        if lower in _NUMBER_ABBREVIATIONS and following.isdigit():
+        if _listed_abbreviation(token, following):
             return True
         if len(token) == 1 and token.isupper() and token != "I":
             return True

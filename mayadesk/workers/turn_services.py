@@ -78,8 +78,8 @@ class TurnServices:
         self._keys: KeyServices | None = None
         self._keys_ready = threading.Event()
         self._warmer: DaemonExecutor | None = None
-        self._warmed_at: dict[str, float] = {}  # session id -> last warm-up asked
-        self._warm_ups: dict[str, Future[None]] = {}  # session id -> the latest warm-up
+        # session id -> when its latest warm-up was asked, and that warm-up
+        self._warm_ups: dict[str, tuple[float, Future[None]]] = {}
         self._warming_lock = threading.Lock()
 
     def attach_keys(self, keys: KeyServices) -> None:
@@ -110,10 +110,16 @@ class TurnServices:
         return self.cartesia_voice(session, keys) if keys is not None else None
 
     def key_snapshot(
-        self, profile: str, cancel: threading.Event, deadline: float | None = None
+        self,
+        profile: str,
+        cancel: threading.Event,
+        deadline: float | None = None,
+        *,
+        may_prompt: bool = True,
     ) -> ProfileKeys | None:
         """The profile's keys for this turn, read on the keyring thread; None if cancelled
-        (or past `deadline`, a `time.monotonic()` value).
+        (or past `deadline`, a `time.monotonic()` value), or, without `may_prompt`, when
+        they cannot be read without asking the user (a locked keyring).
 
         Reads are in order with the user's changes: when the keyring thread has nothing
         pending, the kept Secret Service connection is read right here (no hop, ~2 ms);
@@ -131,9 +137,10 @@ class TurnServices:
         assert keys is not None
         if keys.keyring_executor.idle():  # no change of the user's is pending: read here
             quick = keys.store.quick_snapshot(profile)
-            if quick is not None:
+            if quick is not None or not may_prompt:
                 return quick
-        future = keys.keyring_executor.submit(keys.store.snapshot, profile)
+        read = keys.store.snapshot if may_prompt else keys.store.quick_snapshot
+        future = keys.keyring_executor.submit(read, profile)
         while True:
             try:
                 return future.result(POLL_SECONDS)
@@ -258,19 +265,18 @@ class TurnServices:
         """
         now = time.monotonic()
         with self._warming_lock:
-            if self._keys is None or now - self._warmed_at.get(session.id, -1e9) < WARM_UP_EVERY_S:
+            last = self._warm_ups.get(session.id)
+            if self._keys is None or (last is not None and now - last[0] < WARM_UP_EVERY_S):
                 return
-            self._warmed_at[session.id] = now
             if self._warmer is None:
                 self._warmer = DaemonExecutor("mayadesk-tab-warm-up")
-            warmer = self._warmer
-            self._warm_ups[session.id] = warmer.submit(self._warm, session, is_open)
+            self._warm_ups[session.id] = now, self._warmer.submit(self._warm, session, is_open)
 
     def wait_for_warm_up(self, session: Session, cancel: threading.Event) -> None:
         """A turn whose tab is still building its client ahead waits for that rather than
         building a second one alongside (two builds share the GIL: both would be slower)."""
         with self._warming_lock:
-            future = self._warm_ups.get(session.id)
+            _, future = self._warm_ups.get(session.id, (0.0, None))
         deadline = time.monotonic() + WARM_UP_WAIT_S
         while future is not None and not future.done() and not cancel.is_set():
             if time.monotonic() > deadline:
@@ -281,16 +287,14 @@ class TurnServices:
         from mayadesk.llm.turn import TOOL_DECLARATIONS
 
         try:
-            keys = self._keys
-            if keys is None or not is_open():
+            if not is_open() or self.registry.peek_llm(session.id, TOOL_DECLARATIONS) is not None:
                 return
-            if self.registry.peek_llm(session.id, TOOL_DECLARATIONS) is not None:
-                return
-            if keys.keyring_executor.idle():
-                snapshot = keys.store.quick_snapshot(session.profile)
-            else:  # behind the keyring thread's work (a change of the user's, say), in order
-                queued = keys.keyring_executor.submit(keys.store.quick_snapshot, session.profile)
-                snapshot = queued.result(WARM_UP_WAIT_S)
+            snapshot = self.key_snapshot(
+                session.profile,
+                threading.Event(),
+                deadline=time.monotonic() + WARM_UP_WAIT_S,
+                may_prompt=False,
+            )
             if snapshot is None or not snapshot.gemini or not is_open():
                 return
             self.registry.get_llm(session.id, snapshot.gemini, TOOL_DECLARATIONS)
@@ -304,7 +308,6 @@ class TurnServices:
     def release(self, session: Session) -> None:
         """The tab closed: close its clients (connection pools, sockets)."""
         with self._warming_lock:
-            self._warmed_at.pop(session.id, None)
             self._warm_ups.pop(session.id, None)
         self.registry.clear(session.id)
 
